@@ -1,0 +1,1 @@
+"""The shipped renovml model: artifact, manifest and model card (data only)."""

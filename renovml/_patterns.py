@@ -1,0 +1,99 @@
+"""Character classes and compiled regular expressions shared by the text pipeline.
+
+Compiled once at import; every pattern here is cheap to build.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CJK unified ideographs (BMP, extension A) and compatibility ideographs.
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_CHAR = re.compile(f"[{CJK}]")
+
+# Sentence terminators and the closers that may follow them.
+SENTENCE_END = "。！？；…"
+CLOSERS = "”’」』）)》】"
+SENTENCE_BOUNDARY = re.compile(f"[{SENTENCE_END}]+[{CLOSERS}]*")
+WORD_CHAR = re.compile(f"[{CJK}A-Za-z0-9]")
+_W = f"{CJK}A-Za-z0-9"
+# Matches wherever a text holds at least four word characters.
+FOUR_WORD_CHARS = re.compile(f"[{_W}](?:[^{_W}]*[{_W}]){{3}}")
+
+# --- whitespace -----------------------------------------------------------
+ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
+SPACE_RUN = re.compile(r" {2,}")
+BLANK_LINES = re.compile(r"\n{2,}")
+# A space next to Chinese punctuation is layout, not content.
+_CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d…"
+SPACE_NEAR_CJK_PUNCT = re.compile(f" +(?=[{_CJK_PUNCT}])|(?<=[{_CJK_PUNCT}]) +")
+
+# --- HTML -----------------------------------------------------------------
+SCRIPT_OR_STYLE = re.compile(r"<(script|style|noscript)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+BLOCK_TAG = re.compile(
+    r"</?(?:p|div|br|li|ul|ol|tr|td|th|table|h[1-6]|section|article|blockquote|dl|dt|dd|"
+    r"header|footer|nav|pre|hr|title|center|address|legend|option|menuitem)\b[^<>]*>",
+    re.I,
+)
+HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|<![A-Za-z][^<>]*>|<\?[^<>]*\?>")
+
+# --- pinyin glued to characters: 現(xiàn), 場（chǎng） ----------------------
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
+_SYLLABLE = f"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?[aeiouv{_TONED}]{{1,4}}(?:ng|n|r)?"
+PINYIN_ANNOTATION = re.compile(
+    f"(?<=[{CJK}])[(（]\\s*(?=[a-z{_TONED}]{{2,}}\\s*[)）]|[a-z]*[{_TONED}])"
+    f"({_SYLLABLE})\\s*[)）]"
+)
+
+# --- punctuation ----------------------------------------------------------
+# Half-width marks touching Chinese text: made full-width. Digits on both sides
+# (1,000 and 17:00) are left alone.
+HALF_TO_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
+HALF_WIDTH_PUNCT = re.compile(
+    f"(?<=[{CJK}“”‘’（）、。，])([,:;?!])|([,:;?!])(?=[{CJK}“‘（])"
+)
+# A comma glued to another mark is scraping debris: ",、" "、," ",。" ",；".
+COMMA_NEXT_TO_MARK = re.compile("，+(?=[、。；：！？])|(?<=[、。；：！？])，+")
+REPEATED_MARK = re.compile("([，、。；：])\\1+")
+FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+
+# --- page chrome: matched against a whole stripped line ---------------------
+_CHROME_WORD = (
+    r"下载|打印|关闭|关闭窗口|打印本页|打印此页|打印正文|收藏|分享到|分享|字号|字体|大|中|小|默认|"
+    r"返回顶部|返回首页|返回|顶部|纠错|我要纠错|保存|保存本页|复制链接|微信|微博|QQ空间|"
+    r"下载APP|下载客户端|打开APP|APP|点赞|评论|转发|在看"
+)
+CHROME_LINE = re.compile(
+    r"^(?:"
+    # editor / source / counters: a short label with at most a short value
+    r"(?:责任编辑|责编|编辑|审核|审校|校对|终审|初审|复审|来源|信息来源|文章来源|稿件来源|稿源|"
+    r"浏览量|浏览次数|阅读量|阅读数|点击数|点击量|访问量|访问次数)\s*[:：]\s*[^。！？；]{0,40}"
+    # rows of buttons: [下载] [打印] [关闭], 字号：大 中 小, 分享到：
+    rf"|(?:[\[【（(]?\s*(?:{_CHROME_WORD})\s*[\]】）)]?\s*[:：|/｜]?\s*)+[\s\W_]*"
+    r"|扫一扫[^。！？；]{0,30}|(?:请)?输入验证码[^。！？；]{0,20}|看不清[^。！？；]{0,12}|验证码"
+    r"|政府信息公开|信息公开|附件\s*[:：]?|相关(?:新闻|阅读|文章|链接|推荐)\s*[:：]?"
+    r"|(?:上一篇|下一篇)\s*[:：][^。！？；]{0,60}"
+    r"|(?:版权所有|Copyright|©)[^。！？；]{0,80}"
+    r"|(?:\d{1,3}|[一二三四五六七八九十]{1,3})[.．、)）]?"  # a list number left by tag soup
+    r"|[\s\W_]*"  # nothing but punctuation and brackets
+    r")$",
+    re.I,
+)
+
+# --- metadata header ---------------------------------------------------------
+METADATA_KEYS = (
+    "索引号", "文号", "发文字号", "发文日期", "成文日期", "发布日期", "发布时间", "更新时间",
+    "发布机构", "发文机关", "主题分类", "有效性", "标题", "日期", "来源", "信息来源", "浏览量",
+    "作者",
+)
+# Keys may be padded with spaces inside (文      号, 有 效 性) in table layouts.
+_KEY_ALTERNATION = "|".join(
+    r"\s*".join(map(re.escape, key)) for key in sorted(METADATA_KEYS, key=len, reverse=True)
+)
+METADATA_KEY = re.compile(f"(?:^|(?<=[\\s|｜]))({_KEY_ALTERNATION})(?:\\s*[:：]\\s*|\\s+|$)")
+METADATA_LINE_START = re.compile(f"^\\s*(?:{_KEY_ALTERNATION})(?:\\s*[:：]|\\s+|$)")
+
+# A line that reads as a headline: no sentence end, not too long.
+HEADLINE_LIKE = re.compile("^.{1,48}(?<![。；…])$")

@@ -1,0 +1,271 @@
+"""Cleaning: a chain of small ``str -> str`` steps, and :func:`clean` that runs them.
+
+Each step is public and can be used alone. :func:`clean` runs :data:`CLEAN_STEPS`
+in order and is idempotent: ``clean(clean(x)) == clean(x)``. Chrome rules match
+whole lines by their shape, so a content sentence that merely mentions 来源 or
+分享 is kept.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from functools import lru_cache
+
+from renovml import _patterns as P
+
+__all__ = [
+    "CLEAN_STEPS",
+    "clean",
+    "clean_with_metadata",
+    "collapse_doubled_punctuation",
+    "drop_duplicate_paragraphs",
+    "extract_metadata",
+    "normalize_whitespace",
+    "normalize_width",
+    "remove_chrome_lines",
+    "remove_metadata_header",
+    "remove_related_headlines",
+    "strip_html",
+    "strip_pinyin_annotations",
+    "to_simplified",
+    "tidy_lines",
+]
+
+
+def strip_html(text: str) -> str:
+    """Remove HTML/XML tags, comments, scripts and styles; unescape entities.
+
+    Block-level tags become line breaks so paragraphs stay apart.
+    """
+    if "<" in text:
+        text = P.HTML_COMMENT.sub("", text)
+        text = P.SCRIPT_OR_STYLE.sub("", text)
+        text = P.BLOCK_TAG.sub("\n", text)
+        text = P.HTML_TAG.sub("", text)
+    # Unescape to a fixed point (&amp;lt; is two layers deep) and strip tags the
+    # entities spelled out, so a second pass finds nothing left to do.
+    for _ in range(4):
+        if "&" not in text:
+            break
+        unescaped = html.unescape(text)
+        if unescaped == text:
+            break
+        text = P.HTML_TAG.sub("", P.BLOCK_TAG.sub("\n", unescaped))
+    return text
+
+
+def normalize_whitespace(text: str) -> str:
+    """Drop zero-width characters; make NBSP, full-width and other spaces plain.
+
+    Line breaks become ``\\n``; runs of spaces become one; spaces between two
+    Chinese punctuation are removed.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace(
+        "\u2029", "\n"
+    )
+    text = P.ZERO_WIDTH.sub("", text)
+    text = P.ODD_SPACE.sub(" ", text)
+    text = P.SPACE_RUN.sub(" ", text)
+    return P.SPACE_NEAR_CJK_PUNCT.sub("", text)
+
+
+def strip_pinyin_annotations(text: str) -> str:
+    """Remove pinyin glued to a character: ``現(xiàn)`` becomes ``現``."""
+    if "(" not in text and "（" not in text:
+        return text
+    return P.PINYIN_ANNOTATION.sub("", text)
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional characters to simplified with OpenCC (``t2s``)."""
+    converter = _t2s()
+    # t2s is not always a fixed point in one pass; converge so clean stays idempotent.
+    for _ in range(3):
+        converted = converter.convert(text)
+        if converted == text:
+            break
+        text = converted
+    return text
+
+
+def normalize_width(text: str) -> str:
+    """Make half-width , : ; ? ! touching Chinese text full-width, and
+    full-width letters and digits half-width."""
+    text = P.FULLWIDTH_ALNUM.sub(lambda m: chr(ord(m.group()) - 0xFEE0), text)
+    text = P.HALF_WIDTH_PUNCT.sub(lambda m: P.HALF_TO_FULL[m.group(1) or m.group(2)], text)
+    return P.SPACE_NEAR_CJK_PUNCT.sub("", text)
+
+
+def collapse_doubled_punctuation(text: str) -> str:
+    """Repair doubled or stray marks: ``，，`` -> ``，``, ``，、`` -> ``、``, ``，。`` -> ``。``."""
+    for _ in range(3):
+        fixed = P.REPEATED_MARK.sub(r"\1", P.COMMA_NEXT_TO_MARK.sub("", text))
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
+def _is_chrome(line: str) -> bool:
+    return bool(P.CHROME_LINE.match(line.strip()))
+
+
+def remove_related_headlines(text: str) -> str:
+    """Remove a trailing list of related-article headlines.
+
+    The list is recognised only inside the page's closing chrome: scanning up
+    from the end over lines that are chrome or headline-shaped, the headline
+    lines that follow the first chrome line of that tail are removed. A last
+    line of the article above the chrome (a byline, a date) stays.
+    """
+    lines = text.split("\n")
+    start = len(lines)
+    while start > 0:
+        stripped = lines[start - 1].strip()
+        if stripped and not (_is_chrome(stripped) or P.HEADLINE_LIKE.match(stripped)):
+            break
+        start -= 1
+    tail = lines[start:]
+    first_chrome = next((i for i, ln in enumerate(tail) if ln.strip() and _is_chrome(ln)), None)
+    if first_chrome is None:
+        return text
+    kept = tail[:first_chrome] + [ln for ln in tail[first_chrome:] if _is_chrome(ln)]
+    return "\n".join(lines[:start] + kept)
+
+
+def remove_chrome_lines(text: str) -> str:
+    """Remove whole lines of page chrome: 责编, 来源, 分享到, [打印], 请输入验证码..."""
+    return "\n".join(ln for ln in text.split("\n") if not (ln.strip() and _is_chrome(ln)))
+
+
+def _metadata_pairs(line: str) -> list[tuple[str, str]] | None:
+    """Parse a line made only of ``key value`` pairs, or return None."""
+    if not P.METADATA_LINE_START.match(line):
+        return None
+    matches = list(P.METADATA_KEY.finditer(line))
+    pairs = []
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
+        value = line[m.end():end].strip(" |｜:：")
+        if len(value) > 60 or any(c in value for c in "。！？；"):
+            return None
+        pairs.append(("".join(m.group(1).split()), value))
+    return pairs
+
+
+def extract_metadata(text: str) -> tuple[str, dict[str, str]]:
+    """Split a metadata header (文号/发文日期/发布机构/标题/来源...) from the body.
+
+    Returns the text without those lines, and the metadata as a dict whose
+    keys are the Chinese field names; the first value seen for a key wins.
+    A key alone on its line takes the next line as its value when that line
+    is short and is not itself a sentence.
+    """
+    lines = text.split("\n")
+    metadata: dict[str, str] = {}
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        pairs = _metadata_pairs(lines[i].strip())
+        if pairs is None:
+            kept.append(lines[i])
+            i += 1
+            continue
+        i += 1
+        if len(pairs) == 1 and not pairs[0][1] and i < len(lines):
+            following = lines[i].strip()
+            if (following and len(following) <= 40 and _metadata_pairs(following) is None
+                    and not any(c in following for c in P.SENTENCE_END)):
+                pairs = [(pairs[0][0], following)]
+                i += 1
+        for key, value in pairs:
+            if value and key not in metadata:
+                metadata[key] = value
+    return "\n".join(kept), metadata
+
+
+def remove_metadata_header(text: str) -> str:
+    """Remove metadata lines; :func:`extract_metadata` also returns their values."""
+    return extract_metadata(text)[0]
+
+
+def drop_duplicate_paragraphs(text: str, *, min_chars: int = 4) -> str:
+    """Keep the first copy of every line printed more than once (a body printed
+    twice, a title repeated above the text). Lines shorter than ``min_chars``
+    are never dropped."""
+    seen: set[str] = set()
+    kept = []
+    for line in text.split("\n"):
+        key = line.strip()
+        if len(key) >= min_chars:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def tidy_lines(text: str) -> str:
+    """Strip every line, drop empty ones: one paragraph per line."""
+    return "\n".join(s for ln in text.split("\n") if (s := ln.strip(" ")))
+
+
+#: The steps :func:`clean` runs, in order.
+CLEAN_STEPS: tuple[Callable[[str], str], ...] = (
+    strip_html,
+    normalize_whitespace,
+    strip_pinyin_annotations,
+    normalize_width,
+    to_simplified,
+    collapse_doubled_punctuation,
+    tidy_lines,
+    remove_metadata_header,
+    remove_related_headlines,
+    remove_chrome_lines,
+    drop_duplicate_paragraphs,
+    tidy_lines,
+)
+
+
+def clean(text: str) -> str:
+    """Clean scraped article text for tagging.
+
+    Parameters
+    ----------
+    text : str
+        Raw text: may hold tags, pinyin annotations, traditional characters,
+        doubled punctuation, odd spaces, page chrome and a duplicated body.
+
+    Returns
+    -------
+    str
+        Simplified Chinese text, one paragraph per line, no empty lines.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a string.
+    """
+    return clean_with_metadata(text)[0]
+
+
+def clean_with_metadata(text: str) -> tuple[str, dict[str, str]]:
+    """Like :func:`clean`, and also return the metadata header it removed."""
+    if not isinstance(text, str):
+        raise TypeError(f"clean() expects str, got {type(text).__name__}; "
+                        "decode bytes with renovml.read_text first")
+    metadata: dict[str, str] = {}
+    for step in CLEAN_STEPS:
+        if step is remove_metadata_header:
+            text, metadata = extract_metadata(text)
+        else:
+            text = step(text)
+    return text, metadata

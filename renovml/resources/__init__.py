@@ -1,0 +1,1 @@
+"""Data shipped with renovml: the domain lexicon and stop words."""

@@ -54,7 +54,8 @@ def main() -> None:
     print(f"paragraphs       {n_paragraphs:8d}")
     print(f"sentences        {n_sentences:8d}")
     print(f"elapsed          {elapsed:8.2f} s")
-    print(f"throughput       {total / 1e6 / elapsed:8.2f} MB/s  (read -> clean -> sections, one core)")
+    mbps = total / 1e6 / elapsed
+    print(f"throughput       {mbps:8.2f} MB/s  (read -> clean -> sections, one core)")
 
 
 if __name__ == "__main__":

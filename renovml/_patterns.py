@@ -42,10 +42,12 @@ HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|<![A-Za-z][^<>
 # --- pinyin glued to characters: 現(xiàn), 場（chǎng） ----------------------
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _SYLLABLE = f"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?[aeiouv{_TONED}]{{1,4}}(?:ng|n|r)?"
-PINYIN_ANNOTATION = re.compile(
-    f"(?<=[{CJK}])[(（]\\s*(?=[a-z{_TONED}]{{2,}}\\s*[)）]|[a-z]*[{_TONED}])"
-    f"({_SYLLABLE})\\s*[)）]"
+_ANNOTATION = (
+    f"[(（]\\s*(?=[a-z{_TONED}]{{2,}}\\s*[)）]|[a-z]*[{_TONED}])(?:{_SYLLABLE})\\s*[)）]"
 )
+# One or more annotations right after an ideograph; all go in one pass, so the
+# step is idempotent.
+PINYIN_ANNOTATION = re.compile(f"(?<=[{CJK}])(?:{_ANNOTATION})+")
 
 # --- punctuation ----------------------------------------------------------
 # Half-width marks touching Chinese text: made full-width. Digits on both sides

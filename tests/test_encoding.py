@@ -3,9 +3,9 @@
 import codecs
 
 import pytest
+from conftest import SEED_PATHS
 
 import renovml
-from conftest import SEED_PATHS
 from renovml import BinaryInputError, DecodingError, InputError, decode_bytes, read_text
 
 SAMPLE = (

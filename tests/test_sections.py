@@ -3,11 +3,11 @@
 import dataclasses
 
 import pytest
+from conftest import SEED_PATHS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import renovml
-from conftest import SEED_PATHS
 from renovml import Article, Section, clean, sections
 
 

@@ -4,9 +4,9 @@ import re
 
 import opencc
 import pytest
+from conftest import SEED_PATHS
 
 import renovml
-from conftest import SEED_PATHS
 
 T2S = opencc.OpenCC("t2s")
 SEEDS = {p.name[:3]: p for p in SEED_PATHS}

@@ -1,0 +1,328 @@
+"""The annotation format: reading, validating, hashing and counting a labelled corpus.
+
+A corpus is one or more JSONL files, one article per line::
+
+    {"id": "w1-01", "source_url": "https://...", "title": "...", "date": "2021-06-23",
+     "place": {"province": "湖北", "city": "武汉市"}, "genre": "meeting_report",
+     "script": "simplified", "origin": "written",
+     "paragraphs": [{"text": "S1S2", "labels": ["funding", "governance"],
+                     "sentences": [{"text": "S1", "labels": ["funding"]},
+                                   {"text": "S2", "labels": ["governance"]}]}]}
+
+A paragraph's text is its sentences joined with nothing between them, and its
+labels are the union of its sentences' labels, in the order of :data:`THEMES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from renovml.errors import CorpusError
+
+__all__ = [
+    "GENRES",
+    "THEMES",
+    "CorpusProblem",
+    "corpus_files",
+    "corpus_hash",
+    "corpus_stats",
+    "is_reserved",
+    "iter_units",
+    "read_corpus",
+    "validate_corpus",
+]
+
+#: The four theme ids, in the order of every score column.
+THEMES: tuple[str, ...] = ("funding", "governance", "infrastructure", "management")
+GENRES: tuple[str, ...] = (
+    "meeting_report", "inspection_tour", "consultation_session", "implementation_plan",
+    "policy_interpretation", "resident_notice", "interview", "financing_news",
+    "property_management_news",
+)
+SCRIPTS = ("simplified", "traditional")
+ORIGINS = ("seed", "written", "external")
+_REQUIRED = ("id", "source_url", "title", "date", "place", "genre", "script", "origin",
+             "paragraphs")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class CorpusProblem:
+    """One violation of the annotation format."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def corpus_files(path: str | os.PathLike) -> list[Path]:
+    """The JSONL files of a corpus: ``path`` itself, or every ``*.jsonl`` below it, sorted."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise CorpusError(f"{path}: no such corpus file or directory")
+    files = sorted(path.rglob("*.jsonl"))
+    if not files:
+        raise CorpusError(f"{path}: holds no *.jsonl corpus file")
+    return files
+
+
+def read_corpus(path: str | os.PathLike) -> list[dict]:
+    """Read every article of a corpus; each gets ``_file`` and ``_line`` for messages.
+
+    Raises
+    ------
+    CorpusError
+        If a line is not valid JSON or not a JSON object.
+    """
+    articles = []
+    for file in corpus_files(path):
+        with open(file, encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    article = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise CorpusError(f"{file}:{line_no}: not valid JSON ({exc.msg})") from None
+                if not isinstance(article, dict):
+                    raise CorpusError(f"{file}:{line_no}: expected a JSON object, "
+                                      f"got {type(article).__name__}")
+                article["_file"], article["_line"] = str(file), line_no
+                articles.append(article)
+    return articles
+
+
+def corpus_hash(path: str | os.PathLike) -> str:
+    """SHA-256 of a corpus's files (names relative to ``path`` and bytes), in sorted order."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    for file in corpus_files(path):
+        name = file.name if path.is_file() else file.relative_to(path).as_posix()
+        digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+# --- reserved sources --------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _reserved() -> dict:
+    text = resources.files("renovml.resources").joinpath("reserved_sources.json").read_text(
+        encoding="utf-8")
+    data = json.loads(text)
+    return {"urls": set(data["urls"]), "titles": set(data["titles"]),
+            "facts": [set(f) for f in data["facts"] if len(f) >= 3]}
+
+
+_FIGURE = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?(?:元|户|个|部|平方米|栋|人|家|项|台|米|公里)"
+                     r"|\d+\.\d+%?|\d+%")
+
+
+def _h(s: str) -> str:
+    return hashlib.sha256(s.encode()).hexdigest()[:20]
+
+
+def _norm_url(url: str) -> str:
+    url = re.sub(r"^[a-z]+://", "", url.strip().lower())
+    return re.sub(r"^(www|m|big5)\.", "", url).rstrip("/")
+
+
+def is_reserved(url: str = "", title: str = "", text: str = "") -> bool:
+    """Whether a public article is held out for independent evaluation.
+
+    Matches the normalized URL, the normalized title, or (given the article's
+    text) three or more of the distinctive figures it reports.
+    """
+    from renovml.preprocessing import to_simplified
+
+    reserved = _reserved()
+    if url and _h(_norm_url(url)) in reserved["urls"]:
+        return True
+    if title and _h(re.sub(r"[^\w]", "", to_simplified(title)).lower()) in reserved["titles"]:
+        return True
+    if text:
+        mine = {_h(t) for t in _FIGURE.findall(to_simplified(text)) if len(t) >= 3}
+        return any(len(mine & facts) >= 3 for facts in reserved["facts"])
+    return False
+
+
+# --- validation ---------------------------------------------------------------
+
+def _check_labels(labels, where: str) -> list[CorpusProblem]:
+    if not isinstance(labels, list):
+        return [CorpusProblem(where, f"labels must be a list, got {labels!r}")]
+    unknown = [x for x in labels if x not in THEMES]
+    if unknown:
+        return [CorpusProblem(where, f"unknown label(s) {unknown}; expected ids from {THEMES}")]
+    if labels != sorted(set(labels), key=THEMES.index):
+        return [CorpusProblem(where, f"labels {labels} must be unique and in the order {THEMES}")]
+    return []
+
+
+def _validate_article(article: dict) -> list[CorpusProblem]:
+    where = f"{article.get('_file', '?')}:{article.get('_line', '?')} ({article.get('id')})"
+    problems = [CorpusProblem(where, f"missing field {key!r}") for key in _REQUIRED
+                if key not in article]
+    if problems:
+        return problems
+    if article["genre"] not in GENRES:
+        problems.append(CorpusProblem(where, f"genre {article['genre']!r} is not one of {GENRES}"))
+    if article["script"] not in SCRIPTS:
+        problems.append(CorpusProblem(where, f"script {article['script']!r} is not one of {SCRIPTS}"))
+    if article["origin"] not in ORIGINS:
+        problems.append(CorpusProblem(where, f"origin {article['origin']!r} is not one of {ORIGINS}"))
+    if not isinstance(article["date"], str) or not _DATE.match(article["date"]):
+        problems.append(CorpusProblem(where, f"date {article['date']!r} is not YYYY-MM-DD"))
+    place = article["place"]
+    if not isinstance(place, dict) or not place.get("province"):
+        problems.append(CorpusProblem(where, f"place {place!r} must be an object with a province"))
+    paragraphs = article["paragraphs"]
+    if not isinstance(paragraphs, list) or not paragraphs:
+        return problems + [CorpusProblem(where, "paragraphs must be a non-empty list")]
+    for p_index, paragraph in enumerate(paragraphs):
+        p_where = f"{where} paragraph {p_index}"
+        sentences = paragraph.get("sentences") if isinstance(paragraph, dict) else None
+        if not isinstance(sentences, list) or not sentences:
+            problems.append(CorpusProblem(p_where, "needs a non-empty 'sentences' list"))
+            continue
+        if not isinstance(paragraph.get("text"), str):
+            problems.append(CorpusProblem(p_where, "needs a 'text' string"))
+            continue
+        bad = False
+        for s_index, sentence in enumerate(sentences):
+            s_where = f"{p_where} sentence {s_index}"
+            if not isinstance(sentence, dict) or not isinstance(sentence.get("text"), str):
+                problems.append(CorpusProblem(s_where, "needs a 'text' string"))
+                bad = True
+                continue
+            if not sentence["text"].strip():
+                problems.append(CorpusProblem(s_where, "text is empty"))
+            label_problems = _check_labels(sentence.get("labels"), s_where)
+            problems += label_problems
+            bad |= bool(label_problems)
+        problems += _check_labels(paragraph.get("labels"), p_where)
+        if bad:
+            continue
+        joined = "".join(s["text"] for s in sentences)
+        if paragraph["text"] != joined:
+            problems.append(CorpusProblem(
+                p_where, f"text must equal its sentences joined (join rule): "
+                         f"{paragraph['text'][:30]!r}... != {joined[:30]!r}..."))
+        union = sorted({x for s in sentences for x in s["labels"]}, key=THEMES.index)
+        if paragraph.get("labels") != union:
+            problems.append(CorpusProblem(
+                p_where, f"labels {paragraph.get('labels')} must be the union of its "
+                         f"sentences' labels {union} (union rule)"))
+    return problems
+
+
+def validate_corpus(articles: Iterable[dict], *, check_reserved: bool = True,
+                    raise_on_error: bool = True) -> list[CorpusProblem]:
+    """Check a corpus against the annotation format.
+
+    Checks the fields and their values, label ids, the union and join rules,
+    duplicate article ids, the same sentence text in two articles, and (with
+    ``check_reserved``) sources held out for independent evaluation.
+
+    Returns
+    -------
+    list of CorpusProblem
+        Empty when the corpus is valid (and ``raise_on_error`` is false otherwise).
+
+    Raises
+    ------
+    CorpusError
+        With every problem listed, if there is any and ``raise_on_error``.
+    """
+    problems: list[CorpusProblem] = []
+    ids: dict[str, str] = {}
+    sentence_owner: dict[str, str] = {}
+    for article in articles:
+        article_problems = _validate_article(article)
+        problems += article_problems
+        aid = article.get("id")
+        where = f"{article.get('_file', '?')}:{article.get('_line', '?')} ({aid})"
+        if aid in ids:
+            problems.append(CorpusProblem(where, f"duplicate id {aid!r}, first at {ids[aid]}"))
+        else:
+            ids[aid] = where
+        if check_reserved and article.get("origin") != "seed" and is_reserved(
+                url=article.get("source_url") or "", title=article.get("source_title") or ""):
+            problems.append(CorpusProblem(
+                where, f"source {article.get('source_url')!r} is reserved for independent "
+                       "evaluation; base no training text on it"))
+        if article_problems:
+            continue
+        for paragraph in article["paragraphs"]:
+            for sentence in paragraph["sentences"]:
+                text = sentence["text"].strip()
+                owner = sentence_owner.setdefault(text, aid)
+                if owner != aid:
+                    problems.append(CorpusProblem(
+                        where, f"sentence {text[:40]!r} also appears in article {owner!r}"))
+    if problems and raise_on_error:
+        shown = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        raise CorpusError(f"corpus has {len(problems)} problem(s):\n{shown}{more}")
+    return problems
+
+
+# --- views and counts ---------------------------------------------------------
+
+def iter_units(articles: Iterable[dict], unit: str) -> Iterator[tuple[str, str, list[str], dict]]:
+    """Yield ``(article_id, text, labels, context)`` for every paragraph or sentence.
+
+    ``context`` holds ``heading`` (the nearest preceding heading paragraph),
+    ``prev`` and ``next`` (neighbouring sentences in the article).
+    """
+    if unit not in ("paragraph", "sentence"):
+        raise ValueError(f"unit must be 'paragraph' or 'sentence', got {unit!r}")
+    for article in articles:
+        flat = [(p_i, s) for p_i, p in enumerate(article["paragraphs"]) for s in p["sentences"]]
+        if unit == "paragraph":
+            items = [(p["text"], p["labels"]) for p in article["paragraphs"]]
+        else:
+            items = [(s["text"], s["labels"]) for _, s in flat]
+        texts = [t for t, _ in items]
+        for i, (text, labels) in enumerate(items):
+            context = {"prev": texts[i - 1] if i else "",
+                       "next": texts[i + 1] if i + 1 < len(texts) else ""}
+            yield article["id"], text, list(labels), context
+
+
+def corpus_stats(articles: list[dict]) -> dict:
+    """Counts for the data card: articles, sections, labels and the corpus's spread."""
+    sentences = [s for a in articles for p in a["paragraphs"] for s in p["sentences"]]
+    per_theme = Counter(x for s in sentences for x in s["labels"])
+    n = len(sentences) or 1
+
+    def count(key):
+        return dict(sorted(Counter(key(a) for a in articles).items()))
+
+    return {
+        "articles": len(articles),
+        "paragraphs": sum(len(a["paragraphs"]) for a in articles),
+        "sentences": len(sentences),
+        "sentences_per_theme": {t: per_theme.get(t, 0) for t in THEMES},
+        "paragraphs_per_theme": {
+            t: sum(t in p["labels"] for a in articles for p in a["paragraphs"]) for t in THEMES},
+        "no_theme_share": round(sum(not s["labels"] for s in sentences) / n, 4),
+        "multi_theme_share": round(sum(len(s["labels"]) > 1 for s in sentences) / n, 4),
+        "articles_per_origin": count(lambda a: a["origin"]),
+        "articles_per_genre": count(lambda a: a["genre"]),
+        "articles_per_province": count(lambda a: a["place"]["province"]),
+        "articles_per_year": count(lambda a: a["date"][:4]),
+        "articles_per_script": count(lambda a: a["script"]),
+    }

@@ -20,3 +20,17 @@ def seed_paths():
 settings.register_profile("ci", derandomize=True, max_examples=500, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """A model trained in seconds on the seed annotations and one part of the corpus."""
+    from renovml._training import Config, fit_model, units_of
+    from renovml.corpus import read_corpus
+
+    articles = read_corpus(SEED_DIR / "corpus" / "seeds.jsonl") + read_corpus(
+        SEED_DIR / "corpus" / "written_1.jsonl")
+    sentences = units_of(articles, "sentence")
+    return fit_model(Config("tiny", context_weight=0.3), sentences,
+                     thresholds=[0.4] * 4, paragraph_thresholds=[0.5] * 4,
+                     metadata={"corpus_hash": "tiny"})

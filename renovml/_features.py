@@ -1,0 +1,87 @@
+"""Model inputs -> features: the scikit-learn pieces of the theme classifier.
+
+Every callable a fitted pipeline holds is a module-level function, so the saved
+model pickles by reference and does not drag a jieba Tokenizer (which holds a
+lock) into the file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from renovml._tokens import lexicon_counts, tokenize
+from renovml.preprocessing import clean
+
+__all__ = ["as_inputs", "build_features"]
+
+
+def as_inputs(items) -> list[dict]:
+    """Normalise model inputs: a str becomes ``{"text": str}``; dicts pass through."""
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append({"text": item})
+        elif isinstance(item, dict) and isinstance(item.get("text"), str):
+            out.append(item)
+        else:
+            raise TypeError(f"expected str or a dict with a 'text' string, got {item!r:.60}")
+    return out
+
+
+def section_texts(inputs) -> list[str]:
+    """The cleaned text of each input (clean is idempotent, so clean text passes unchanged)."""
+    return [clean(x["text"]) for x in inputs]
+
+
+def heading_texts(inputs) -> list[str]:
+    return [clean(x.get("heading", "")) for x in inputs]
+
+
+def neighbour_texts(inputs) -> list[str]:
+    return [clean(x.get("prev", "") + "\n" + x.get("next", "")) for x in inputs]
+
+
+def lexicon_features(texts) -> sparse.csr_matrix:
+    """log(1 + count) of each theme's lexicon terms in each text."""
+    counts = np.array([lexicon_counts(t) for t in texts], dtype=np.float64).reshape(-1, 4)
+    return sparse.csr_matrix(np.log1p(counts))
+
+
+def _words(**kw) -> TfidfVectorizer:
+    return TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False,
+                           ngram_range=(1, 2), min_df=2, sublinear_tf=True, **kw)
+
+
+def _chars(**kw) -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True,
+                           lowercase=True, **kw)
+
+
+def build_features(*, words: bool = True, chars: bool = True, lexicon: bool = True,
+                   context_weight: float = 0.0) -> Pipeline:
+    """The feature extractor: TF-IDF of jieba words and/or character n-grams of the
+    section, lexicon counts, and (with ``context_weight > 0``) down-weighted
+    character n-grams of its heading and neighbours."""
+    text_blocks = []
+    if words:
+        text_blocks.append(("words", _words()))
+    if chars:
+        text_blocks.append(("chars", _chars()))
+    if lexicon:
+        text_blocks.append(("lexicon", FunctionTransformer(lexicon_features)))
+    if not text_blocks:
+        raise ValueError("build_features needs at least one of words, chars, lexicon")
+    blocks = [("section", Pipeline([("text", FunctionTransformer(section_texts)),
+                                    ("union", FeatureUnion(text_blocks))]))]
+    weights = {"section": 1.0}
+    if context_weight > 0:
+        blocks.append(("heading", Pipeline([("text", FunctionTransformer(heading_texts)),
+                                            ("tfidf", _chars(max_features=20000))])))
+        blocks.append(("neighbours", Pipeline([("text", FunctionTransformer(neighbour_texts)),
+                                               ("tfidf", _chars(max_features=20000))])))
+        weights.update(heading=context_weight, neighbours=context_weight)
+    return FeatureUnion(blocks, transformer_weights=weights)

@@ -1,0 +1,220 @@
+"""Features -> themes: the fitted classifier, its thresholds, and tagging an article."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from renovml._context import with_context
+from renovml._features import as_inputs
+from renovml._sections import UNITS, Article, Section
+from renovml.corpus import THEMES
+
+__all__ = ["SectionThemes", "TaggedArticle", "ThemeModel", "aggregate_paragraphs"]
+
+logger = logging.getLogger(__name__)
+
+
+def aggregate_paragraphs(sentence_proba: np.ndarray) -> np.ndarray:
+    """A paragraph's theme probabilities from its sentences': the largest of each column."""
+    return sentence_proba.max(axis=0)
+
+
+@dataclass(frozen=True)
+class SectionThemes:
+    """One tagged section: where it is, its themes, and a score per theme."""
+
+    section: Section
+    themes: list[str]
+    scores: dict[str, float]
+
+    def as_record(self) -> dict:
+        s = self.section
+        return {"section_id": s.id, "unit": s.unit, "start": s.start, "end": s.end,
+                "text": s.text, "themes": list(self.themes),
+                **{f"score_{t}": round(float(v), 4) for t, v in self.scores.items()}}
+
+
+@dataclass(frozen=True)
+class TaggedArticle:
+    """An article's tagged sections and its summary: the share of sections per theme."""
+
+    article: Article
+    unit: str
+    sections: list[SectionThemes]
+    summary: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def dominant_themes(self) -> list[str]:
+        """Themes carried by at least a quarter of the sections, strongest first."""
+        ranked = sorted(self.summary.items(), key=lambda kv: -kv[1])
+        return [t for t, share in ranked if share >= 0.25]
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.sections)} {self.unit}s; share per theme: "
+                 + ", ".join(f"{t} {v:.2f}" for t, v in self.summary.items())]
+        for st in self.sections:
+            lines.append(f"[{st.section.id} {st.section.start}:{st.section.end}] "
+                         f"{','.join(st.themes) or '-'}  {st.section.text[:40]}")
+        return "\n".join(lines)
+
+
+class ThemeModel:
+    """The fitted theme classifier.
+
+    Use :func:`renovml.load` to get one. ``themes`` are the score columns'
+    ids; ``thresholds`` and ``paragraph_thresholds`` the per-theme decision
+    thresholds for sentences and paragraphs, tuned on out-of-fold predictions.
+    """
+
+    def __init__(self, *, pipeline, thresholds: Sequence[float],
+                 paragraph_thresholds: Sequence[float] | None = None,
+                 themes: Sequence[str] = THEMES, paragraph_mode: str = "aggregate",
+                 paragraph_pipeline=None, metadata: dict | None = None):
+        if tuple(themes) != THEMES:
+            raise ValueError(f"themes must be {THEMES}, got {tuple(themes)}")
+        if paragraph_mode not in ("aggregate", "direct"):
+            raise ValueError(f"paragraph_mode must be 'aggregate' or 'direct', "
+                             f"got {paragraph_mode!r}")
+        if paragraph_mode == "direct" and paragraph_pipeline is None:
+            raise ValueError("paragraph_mode='direct' needs a paragraph_pipeline")
+        self.pipeline = pipeline
+        self.paragraph_pipeline = paragraph_pipeline
+        self.paragraph_mode = paragraph_mode
+        self.thresholds = np.asarray(thresholds, dtype=float)
+        self.paragraph_thresholds = np.asarray(
+            thresholds if paragraph_thresholds is None else paragraph_thresholds, dtype=float)
+        self.themes = list(themes)
+        self.metadata = dict(metadata or {})
+
+    def __repr__(self) -> str:
+        th = ", ".join(f"{t}={v:.2f}" for t, v in zip(self.themes, self.thresholds))
+        return f"ThemeModel(themes={self.themes}, thresholds=({th}))"
+
+    # --- scores -----------------------------------------------------------
+    def predict_proba(self, texts, *, unit: str = "sentence") -> np.ndarray:
+        """Probability of each theme for each text.
+
+        Parameters
+        ----------
+        texts : sequence of str (or dicts with ``text``, ``heading``, ``prev``, ``next``)
+        unit : {"sentence", "paragraph"}
+            The kind of section the texts are; paragraphs use the paragraph model.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_texts, 4)
+            Columns in the order of :attr:`themes`.
+        """
+        if isinstance(texts, (str, dict)):
+            raise TypeError("predict_proba expects a sequence of texts, got a single "
+                            f"{type(texts).__name__}; wrap it in a list")
+        inputs = as_inputs(texts)
+        if not inputs:
+            return np.zeros((0, len(self.themes)))
+        if unit == "paragraph" and self.paragraph_mode == "direct":
+            return self.paragraph_pipeline.predict_proba(inputs)
+        if unit == "paragraph":
+            return np.vstack([self._aggregate(x["text"]) for x in inputs])
+        if unit != "sentence":
+            raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
+        return self.pipeline.predict_proba(inputs)
+
+    def _aggregate(self, paragraph: str) -> np.ndarray:
+        from renovml._sections import sections
+
+        parts = [s.text for s in sections(paragraph, "sentence")] or [paragraph]
+        ctx = with_context([parts], "sentence")
+        return aggregate_paragraphs(self.pipeline.predict_proba(ctx))
+
+    def predict(self, texts, *, unit: str = "sentence") -> list[list[str]]:
+        """The themes of each text: those whose probability reaches its threshold."""
+        proba = self.predict_proba(texts, unit=unit)
+        return self._themes_of(proba, self.thresholds_for(unit))
+
+    def thresholds_for(self, unit: str, overrides=None) -> np.ndarray:
+        """The decision thresholds for a unit, with optional ``{theme: value}`` overrides."""
+        if unit not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
+        th = (self.paragraph_thresholds if unit == "paragraph" else self.thresholds).copy()
+        for theme, value in (overrides or {}).items():
+            if theme not in self.themes:
+                raise ValueError(f"threshold override for unknown theme {theme!r}; "
+                                 f"expected one of {self.themes}")
+            value = float(value)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"threshold for {theme} must be in [0, 1], got {value}")
+            th[self.themes.index(theme)] = value
+        return th
+
+    def _themes_of(self, proba: np.ndarray, thresholds: np.ndarray) -> list[list[str]]:
+        hits = proba >= thresholds
+        return [[t for t, h in zip(self.themes, row) if h] for row in hits]
+
+    # --- explanations ------------------------------------------------------
+    def explain(self, text: str, top: int = 5) -> dict[str, list[tuple[str, float]]]:
+        """The terms of ``text`` that pushed each theme's score up or down.
+
+        Returns
+        -------
+        dict
+            theme -> up to ``top`` ``(term, weight)`` pairs, largest ``|weight|``
+            first; a weight is the term's contribution to the theme's log-odds.
+            Only words, character n-grams and lexicon terms found in ``text``.
+        """
+        from renovml._explain import explain_terms
+
+        return explain_terms(self.pipeline, text, self.themes, top)
+
+    # --- articles -------------------------------------------------------------
+    def tag(self, article, unit: str = "paragraph", *, thresholds=None) -> TaggedArticle:
+        """Tag every section of an article.
+
+        Parameters
+        ----------
+        article : str or Article
+            Raw text (cleaned and split here) or an :class:`~renovml.Article`.
+        unit : {"paragraph", "sentence"}
+        thresholds : mapping of theme -> float, optional
+            Overrides of the model's thresholds.
+
+        Returns
+        -------
+        TaggedArticle
+            Every section with its themes and scores, and the share of
+            sections carrying each theme.
+        """
+        if unit not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
+        if isinstance(article, str):
+            article = Article.from_text(article)
+        elif not isinstance(article, Article):
+            raise TypeError(f"tag() expects raw text or an Article, got {type(article).__name__}")
+        th = self.thresholds_for(unit, thresholds)
+        sentences = article.sentences
+        paragraphs = article.paragraphs
+        by_paragraph = [[s.text for s in sentences if s.paragraph == i]
+                        for i in range(len(paragraphs))]
+        if not sentences:
+            return TaggedArticle(article, unit, [], {t: 0.0 for t in self.themes})
+        if unit == "sentence":
+            sections = sentences
+            proba = self.pipeline.predict_proba(with_context(by_paragraph, "sentence"))
+        elif self.paragraph_mode == "direct":
+            sections = paragraphs
+            proba = self.paragraph_pipeline.predict_proba(with_context(by_paragraph, "paragraph"))
+        else:
+            sections = paragraphs
+            sent_proba = self.pipeline.predict_proba(with_context(by_paragraph, "sentence"))
+            owner = np.array([s.paragraph for s in sentences])
+            proba = np.vstack([aggregate_paragraphs(sent_proba[owner == i])
+                               for i in range(len(paragraphs))])
+        labels = self._themes_of(proba, th)
+        tagged = [SectionThemes(sec, lab, dict(zip(self.themes, map(float, row))))
+                  for sec, lab, row in zip(sections, labels, proba)]
+        summary = {t: round(sum(t in x.themes for x in tagged) / len(tagged), 4)
+                   for t in self.themes}
+        return TaggedArticle(article, unit, tagged, summary)

@@ -1,0 +1,117 @@
+"""Clean text -> tokens: renovml's own jieba tokenizer, the domain lexicon, stop words.
+
+The tokenizer is built lazily, once per process, with the domain lexicon added;
+jieba's module-level default tokenizer is never touched. The saved pipeline
+refers to :func:`tokenize`, a module-level function, so it pickles cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from contextlib import contextmanager
+from functools import lru_cache
+from importlib import resources
+
+from renovml.corpus import THEMES
+
+__all__ = ["lexicon", "lexicon_counts", "token_cache", "tokenize", "tokenizer"]
+
+_lock = threading.Lock()
+_tokenizer = None
+_TOKEN_KEEP = re.compile(r"[\w%]")
+_DIGITS = re.compile(r"^\d+(?:\.\d+)?$")
+
+
+def _resource_lines(name: str) -> list[str]:
+    text = resources.files("renovml.resources").joinpath(name).read_text(encoding="utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, str]:
+    """The domain lexicon: term -> theme id (or ``"-"`` for dictionary-only words)."""
+    terms = {}
+    for line in _resource_lines("lexicon.txt"):
+        term, theme = line.split("\t")
+        if theme != "-" and theme not in THEMES:
+            raise ValueError(f"lexicon.txt: theme {theme!r} of {term!r} is not one of {THEMES}")
+        terms[term] = theme
+    return terms
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    return frozenset(_resource_lines("stopwords.txt"))
+
+
+def tokenizer():
+    """renovml's private :class:`jieba.Tokenizer`, built on first use with the lexicon."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba_logger = logging.getLogger("jieba")
+                level = jieba_logger.level
+                jieba_logger.setLevel(logging.WARNING)  # jieba announces its cache loading
+                try:
+                    tok = jieba.Tokenizer()
+                    tok.initialize()
+                finally:
+                    jieba_logger.setLevel(level)
+                for term in lexicon():
+                    tok.add_word(term, freq=max(tok.suggest_freq(term, tune=False), 1000))
+                _tokenizer = tok
+    return _tokenizer
+
+
+_cache: dict[str, list[str]] | None = None
+
+
+@contextmanager
+def token_cache():
+    """Memoise :func:`tokenize` inside the block (training tokenizes each text once per
+    fold otherwise); outside it nothing is kept, so long batch runs stay flat in memory."""
+    global _cache
+    outer = _cache
+    _cache = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _cache = outer
+
+
+def tokenize(text: str) -> list[str]:
+    """Words of a clean text: jieba with the domain lexicon, lower-cased, without
+    punctuation, stop words or bare numbers (a number keeps its unit: 亿元)."""
+    if _cache is not None:
+        hit = _cache.get(text)
+        if hit is None:
+            hit = _cache[text] = _tokenize(text)
+        return hit
+    return _tokenize(text)
+
+
+def _tokenize(text: str) -> list[str]:
+    out = []
+    for word in tokenizer().lcut(text, HMM=True):
+        word = word.strip().lower()
+        if not word or not _TOKEN_KEEP.search(word) or word in _stop_words():
+            continue
+        out.append("<num>" if _DIGITS.match(word) else word)
+    return out
+
+
+_LEXICON_PATTERN: dict[str, re.Pattern] = {}
+
+
+def lexicon_counts(text: str) -> list[int]:
+    """For each theme, how many occurrences of its lexicon terms the text holds."""
+    if not _LEXICON_PATTERN:
+        for theme in THEMES:
+            terms = sorted((t for t, th in lexicon().items() if th == theme), key=len, reverse=True)
+            _LEXICON_PATTERN[theme] = re.compile("|".join(map(re.escape, terms)), re.I)
+    return [len(_LEXICON_PATTERN[t].findall(text)) for t in THEMES]

@@ -1,0 +1,249 @@
+"""Fitting and grouped cross-validation of the theme classifier.
+
+Every evaluation splits by article (GroupKFold on article ids), so no article
+is ever on both sides; thresholds are tuned on out-of-fold predictions of an
+inner grouped split of the training articles only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+
+from renovml._context import with_context
+from renovml._evaluate import best_thresholds, label_matrix
+from renovml._features import build_features
+from renovml._model import ThemeModel
+from renovml._tokens import lexicon_counts, token_cache
+from renovml.corpus import THEMES
+
+__all__ = ["Config", "Units", "build_pipeline", "cross_validate", "fit_model", "make_folds",
+           "units_of"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A classifier configuration: which features, how much context, regularisation."""
+
+    name: str
+    words: bool = True
+    chars: bool = True
+    lexicon: bool = True
+    context_weight: float = 0.0
+    C: float = 10.0
+    class_weight: str | None = None
+
+
+def build_pipeline(config: Config, random_state: int = 0) -> Pipeline:
+    """TF-IDF features followed by one logistic regression per theme."""
+    features = build_features(words=config.words, chars=config.chars, lexicon=config.lexicon,
+                              context_weight=config.context_weight)
+    classifier = OneVsRestClassifier(LogisticRegression(
+        C=config.C, solver="liblinear", class_weight=config.class_weight,
+        max_iter=1000, random_state=random_state))
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+@dataclass
+class Units:
+    """The sections of a corpus at one unit, as model inputs with labels and groups."""
+
+    inputs: list[dict]
+    y: np.ndarray
+    groups: np.ndarray  # article id of each section
+    paragraph_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+
+def units_of(articles: list[dict], unit: str) -> Units:
+    """Model inputs (with heading and neighbour context), labels and article ids.
+
+    For sentences, ``paragraph_of`` numbers each sentence's paragraph across
+    the whole corpus, so sentence scores can be rolled up to paragraphs.
+    """
+    inputs, labels, groups, owner = [], [], [], []
+    paragraph_counter = 0
+    for article in articles:
+        paragraphs = [[s["text"] for s in p["sentences"]] for p in article["paragraphs"]]
+        inputs += with_context(paragraphs, unit)
+        for p in article["paragraphs"]:
+            if unit == "paragraph":
+                labels.append(p["labels"])
+                groups.append(article["id"])
+            else:
+                labels += [s["labels"] for s in p["sentences"]]
+                groups += [article["id"]] * len(p["sentences"])
+                owner += [paragraph_counter] * len(p["sentences"])
+            paragraph_counter += 1
+    return Units(inputs, label_matrix(labels), np.array(groups), np.array(owner, dtype=int))
+
+
+def make_folds(articles: list[dict], n_splits: int = 5) -> dict[str, int]:
+    """Assign every article to one of ``n_splits`` folds, balanced by sentence count.
+
+    Articles written from the same source article share a fold, so no source's
+    facts are on both sides. Deterministic: the same articles give the same folds.
+    """
+    def source_of(a):
+        return a.get("source_url") or a.get("source_file") or a["id"]
+
+    sizes: dict[str, int] = {}
+    members: dict[str, list[str]] = {}
+    for a in sorted(articles, key=lambda a: a["id"]):
+        key = source_of(a)
+        sizes[key] = sizes.get(key, 0) + sum(len(p["sentences"]) for p in a["paragraphs"])
+        members.setdefault(key, []).append(a["id"])
+    keys = sorted(sizes)
+    groups = np.repeat(np.array(keys, dtype=object), [sizes[k] for k in keys])
+    folds: dict[str, int] = {}
+    for k, (_, test) in enumerate(GroupKFold(n_splits=n_splits).split(groups, groups=groups)):
+        for key in set(groups[test]):
+            for article_id in members[key]:
+                folds[article_id] = k
+    return folds
+
+
+def _fit_predict(config: Config, train: Units, test_inputs: list[dict]) -> np.ndarray:
+    pipeline = build_pipeline(config)
+    pipeline.fit(train.inputs, train.y)
+    return pipeline.predict_proba(test_inputs)
+
+
+def _subset(units: Units, mask: np.ndarray) -> Units:
+    idx = np.flatnonzero(mask)
+    return Units([units.inputs[i] for i in idx], units.y[idx], units.groups[idx],
+                 units.paragraph_of[idx] if len(units.paragraph_of) else units.paragraph_of)
+
+
+def rollup(proba: np.ndarray, paragraph_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Paragraph scores as the max of their sentences'; returns (paragraph ids, scores)."""
+    ids, inverse = np.unique(paragraph_of, return_inverse=True)
+    out = np.zeros((len(ids), proba.shape[1]))
+    np.maximum.at(out, inverse, proba)
+    return ids, out
+
+
+def _oof(config: Config, units: Units, fold_of: np.ndarray) -> np.ndarray:
+    proba = np.zeros(units.y.shape, dtype=float)
+    for k in np.unique(fold_of):
+        test = fold_of == k
+        proba[test] = _fit_predict(config, _subset(units, ~test), _subset(units, test).inputs)
+    return proba
+
+
+def _inner_folds(groups: np.ndarray, n_splits: int) -> np.ndarray:
+    fold_of = np.zeros(len(groups), dtype=int)
+    for k, (_, test) in enumerate(GroupKFold(n_splits=n_splits).split(groups, groups=groups)):
+        fold_of[test] = k
+    return fold_of
+
+
+@dataclass
+class SplitResult:
+    """Scores of held-out sections from one training split, thresholded as tuned inside it."""
+
+    proba: np.ndarray
+    pred: np.ndarray
+    thresholds: np.ndarray
+    para_ids: np.ndarray | None = None
+    para_pred: np.ndarray | None = None
+
+
+def evaluate_split(config: Config, train: Units, held: Units, *, inner_splits: int = 4,
+                   paragraph_y: np.ndarray | None = None) -> SplitResult:
+    """Fit on ``train`` and score ``held``, with per-theme thresholds tuned on out-of-fold
+    predictions of an inner grouped split of ``train`` only. With ``paragraph_y``,
+    sentence scores are also rolled up to ``held``'s paragraphs."""
+    inner = _oof(config, train, _inner_folds(train.groups, inner_splits))
+    th = best_thresholds(train.y, inner)
+    proba = _fit_predict(config, train, held.inputs)
+    result = SplitResult(proba, (proba >= th).astype(np.int8), th)
+    if paragraph_y is not None:
+        _, inner_para = rollup(inner, train.paragraph_of)
+        pth = best_thresholds(paragraph_y[np.unique(train.paragraph_of)], inner_para)
+        result.para_ids, held_para = rollup(proba, held.paragraph_of)
+        result.para_pred = (held_para >= pth).astype(np.int8)
+    return result
+
+
+@dataclass
+class CVResult:
+    """Out-of-fold scores and predictions of a nested grouped cross-validation."""
+
+    proba: np.ndarray          # outer out-of-fold probabilities
+    pred: np.ndarray           # thresholded with thresholds tuned inside each outer fold
+    y: np.ndarray
+    fold_of: np.ndarray
+    thresholds: list[list[float]]
+    # Paragraph scores rolled up from sentence scores (sentence units only).
+    para_proba: np.ndarray | None = None
+    para_pred: np.ndarray | None = None
+    para_y: np.ndarray | None = None
+    para_fold_of: np.ndarray | None = None
+
+
+def cross_validate(config: Config, units: Units, folds: dict[str, int], *,
+                   inner_splits: int = 4, paragraph_y: np.ndarray | None = None) -> CVResult:
+    """Nested grouped cross-validation.
+
+    For each outer fold: fit on the other folds' articles and score the held-out
+    ones; tune per-theme thresholds on out-of-fold predictions of an inner
+    grouped split of the training articles; apply them to the held-out scores.
+    With sentence units and ``paragraph_y`` (labels of every paragraph, in
+    corpus order), paragraphs are also scored by rolling sentences up.
+    """
+    fold_of = np.array([folds[g] for g in units.groups])
+    proba = np.zeros(units.y.shape, dtype=float)
+    pred = np.zeros(units.y.shape, dtype=np.int8)
+    rolled = paragraph_y is not None and len(units.paragraph_of)
+    if rolled:
+        para_ids = np.unique(units.paragraph_of)
+        para_fold = np.zeros(len(para_ids), dtype=int)
+        para_pred = np.zeros((len(para_ids), len(THEMES)), dtype=np.int8)
+    thresholds = []
+    with token_cache():
+        for k in sorted(set(fold_of.tolist())):
+            test = fold_of == k
+            held = _subset(units, test)
+            fold = evaluate_split(config, _subset(units, ~test), held, inner_splits=inner_splits,
+                                  paragraph_y=paragraph_y if rolled else None)
+            proba[test], pred[test] = fold.proba, fold.pred
+            thresholds.append(fold.thresholds.round(2).tolist())
+            if rolled:
+                para_pred[fold.para_ids] = fold.para_pred
+                para_fold[fold.para_ids] = k
+            logger.info("%s: fold %d done", config.name, k)
+    result = CVResult(proba, pred, units.y, fold_of, thresholds)
+    if rolled:
+        _, result.para_proba = rollup(proba, units.paragraph_of)
+        result.para_pred, result.para_y, result.para_fold_of = para_pred, paragraph_y, para_fold
+    return result
+
+
+def keyword_predictions(units: Units) -> np.ndarray:
+    """The keyword-lexicon rule: a theme whenever one of its lexicon terms occurs."""
+    from renovml._features import section_texts
+
+    return (np.array([lexicon_counts(t) for t in section_texts(units.inputs)]) > 0).astype(np.int8)
+
+
+def fit_model(config: Config, sentences: Units, *, thresholds, paragraph_thresholds,
+              paragraph_mode: str = "aggregate", paragraph_config: Config | None = None,
+              paragraphs: Units | None = None, metadata: dict | None = None) -> ThemeModel:
+    """Fit the final model on every section of the corpus."""
+    with token_cache():
+        pipeline = build_pipeline(config).fit(sentences.inputs, sentences.y)
+        paragraph_pipeline = None
+        if paragraph_mode == "direct":
+            paragraph_pipeline = build_pipeline(paragraph_config or config).fit(
+                paragraphs.inputs, paragraphs.y)
+    return ThemeModel(pipeline=pipeline, thresholds=thresholds,
+                      paragraph_thresholds=paragraph_thresholds, paragraph_mode=paragraph_mode,
+                      paragraph_pipeline=paragraph_pipeline, metadata=metadata)

@@ -1,0 +1,197 @@
+"""The theme model: predictions, explanations, tagging, and the model file."""
+
+import json
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from conftest import ROOT, SEED_PATHS
+
+import renovml
+from renovml import ArtifactError
+from renovml._artifact import MANIFEST_NAME, ModelVersionWarning, load, save
+from renovml.corpus import THEMES, corpus_hash
+
+TEXTS = [
+    "争取中央补助资金和地方政府专项债券共3.2亿元用于老旧小区改造。",
+    "小区新建电梯12部，改造雨污管网3公里，增设充电桩。",
+    "引入专业物业服务企业，建立长效管理机制，防止问题反弹。",
+    "区委书记主持召开联席会议，压实部门责任，开展督导检查。",
+    "记者 王某 通讯员 李某",
+]
+
+
+def test_predict_proba_shape_and_columns(tiny_model):
+    proba = tiny_model.predict_proba(TEXTS)
+    assert proba.shape == (len(TEXTS), 4)
+    assert tiny_model.themes == list(THEMES)
+    assert ((proba >= 0) & (proba <= 1)).all()
+
+
+def test_predictions_follow_the_text(tiny_model):
+    proba = tiny_model.predict_proba(TEXTS)
+    col = {t: i for i, t in enumerate(THEMES)}
+    # Each of the first four sentences scores highest on its own theme.
+    for row, theme in zip(proba[:4], ["funding", "infrastructure", "management", "governance"]):
+        assert row.argmax() == col[theme], (theme, row)
+
+
+def test_predict_applies_thresholds(tiny_model):
+    proba = tiny_model.predict_proba(TEXTS)
+    labels = tiny_model.predict(TEXTS)
+    for row, themes in zip(proba, labels):
+        assert themes == [t for t, p in zip(THEMES, row) if p >= 0.4]
+
+
+def test_predict_rejects_a_bare_string(tiny_model):
+    with pytest.raises(TypeError, match="wrap it in a list"):
+        tiny_model.predict("加装电梯")
+
+
+def test_empty_input_gives_empty_output(tiny_model):
+    assert tiny_model.predict_proba([]).shape == (0, 4)
+    assert tiny_model.predict([]) == []
+
+
+def test_traditional_input_scores_like_simplified(tiny_model):
+    simplified = tiny_model.predict_proba(["引入专业物业服务企业，建立长效管理机制。"])
+    traditional = tiny_model.predict_proba(["引入專業物業服務企業，建立長效管理機制。"])
+    np.testing.assert_allclose(simplified, traditional)
+
+
+def test_explain_returns_only_terms_of_the_text(tiny_model):
+    for text in TEXTS:
+        explained = tiny_model.explain(text, top=5)
+        assert set(explained) == set(THEMES)
+        clean = renovml.clean(text).lower()
+        for theme, terms in explained.items():
+            assert len(terms) <= 5
+            for term, weight in terms:
+                assert term.lower() in clean, (theme, term)
+                assert weight != 0
+
+
+def test_explain_points_at_the_evidence(tiny_model):
+    terms = [t for t, w in tiny_model.explain(TEXTS[2], top=5)["management"] if w > 0]
+    assert any("物业" in t or "长效" in t for t in terms), terms
+
+
+def test_explain_rejects_bad_top(tiny_model):
+    with pytest.raises(ValueError, match="top must be a positive integer"):
+        tiny_model.explain("加装电梯", top=0)
+
+
+@pytest.mark.parametrize("path", SEED_PATHS, ids=lambda p: p.name[:3])
+@pytest.mark.parametrize("unit", ["paragraph", "sentence"])
+def test_tag_seeds_offsets_slice_back(tiny_model, path, unit):
+    raw = renovml.read_text(path)
+    tagged = tiny_model.tag(raw, unit=unit)
+    text = tagged.article.text
+    assert tagged.sections
+    for st in tagged.sections:
+        assert st.section.unit == unit
+        assert text[st.section.start:st.section.end] == st.section.text
+        assert set(st.scores) == set(THEMES)
+        assert set(st.themes) <= set(THEMES)
+    shares = [sum(t in st.themes for st in tagged.sections) / len(tagged.sections) for t in THEMES]
+    assert list(tagged.summary.values()) == pytest.approx(shares, abs=1e-4)
+
+
+def test_tag_accepts_an_article(tiny_model):
+    article = renovml.Article.from_path(SEED_PATHS[3])
+    assert tiny_model.tag(article).article is article
+
+
+def test_tag_threshold_override(tiny_model):
+    raw = renovml.read_text(SEED_PATHS[3])
+    everything = tiny_model.tag(raw, thresholds={t: 0.0 for t in THEMES})
+    assert all(st.themes == list(THEMES) for st in everything.sections)
+    nothing = tiny_model.tag(raw, thresholds={t: 1.0 for t in THEMES})
+    assert all(st.themes == [] for st in nothing.sections if max(st.scores.values()) < 1.0)
+    with pytest.raises(ValueError, match="unknown theme 'money'"):
+        tiny_model.tag(raw, thresholds={"money": 0.5})
+
+
+def test_tag_empty_article(tiny_model):
+    tagged = tiny_model.tag("<p></p>")
+    assert tagged.sections == []
+    assert tagged.summary == {t: 0.0 for t in THEMES}
+
+
+def test_pipeline_pickles_without_a_tokenizer(tiny_model):
+    blob = pickle.dumps(tiny_model.pipeline)
+    assert b"renovml._tokens" in blob and b"tokenize" in blob
+    assert b"jieba" not in blob  # the Tokenizer object (and its lock) is not in the file
+
+
+def test_round_trip_gives_same_predictions(tiny_model, tmp_path):
+    save(tiny_model, tmp_path)
+    loaded = load(tmp_path)
+    np.testing.assert_array_equal(loaded.predict_proba(TEXTS), tiny_model.predict_proba(TEXTS))
+    np.testing.assert_array_equal(loaded.thresholds, tiny_model.thresholds)
+    assert loaded.metadata["corpus_hash"] == "tiny"
+    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text())
+    assert manifest["themes"] == list(THEMES)
+    assert "scikit-learn" in manifest["versions"]
+
+
+def test_tampered_artifact_is_refused(tiny_model, tmp_path):
+    path = save(tiny_model, tmp_path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="does not match the manifest"):
+        load(tmp_path)
+
+
+def test_missing_artifact_is_named(tmp_path):
+    with pytest.raises(ArtifactError, match="no model artifact there"):
+        load(tmp_path / "nothing.joblib")
+
+
+def test_missing_manifest_needs_trust(tiny_model, tmp_path):
+    path = save(tiny_model, tmp_path)
+    (tmp_path / MANIFEST_NAME).unlink()
+    with pytest.raises(ArtifactError, match="cannot be verified"):
+        load(path)
+    assert load(path, trusted=True).themes == list(THEMES)
+
+
+def test_scikit_learn_version_mismatch_is_reported(tiny_model, tmp_path, monkeypatch):
+    import renovml._artifact as artifact
+
+    real = artifact.versions()
+    monkeypatch.setattr(artifact, "versions",
+                        lambda: {**real, "scikit-learn": "1.0.0" if not real[
+                            "scikit-learn"].startswith("1.0.") else "1.1.0"})
+    save(tiny_model, tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load(tmp_path)
+    assert any(issubclass(w.category, ModelVersionWarning) for w in caught)
+    monkeypatch.setattr(artifact, "versions", lambda: {**real, "scikit-learn": "0.24.2"})
+    save(tiny_model, tmp_path)
+    with pytest.raises(ArtifactError, match="trained with scikit-learn 0.24.2"):
+        load(tmp_path)
+
+
+def test_not_a_model_file_is_refused(tmp_path):
+    path = tmp_path / "renovml-themes.joblib"
+    path.write_bytes(b"not a pickle")
+    with pytest.raises(ArtifactError, match="not a readable model file"):
+        load(path, trusted=True)
+
+
+def test_shipped_model_loads_and_is_fresh():
+    model = renovml.load()
+    assert model.themes == list(THEMES)
+    # A model trained before the corpus last changed is stale: retrain with train.py.
+    assert model.metadata["corpus_hash"] == corpus_hash(ROOT / "seeds" / "corpus")
+
+
+def test_shipped_model_card_matches_the_artifact():
+    model = renovml.load()
+    metrics = json.loads((ROOT / "models" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["corpus_hash"] == model.metadata["corpus_hash"]
+    assert metrics["shipped"]["thresholds"] == dict(zip(THEMES, np.round(model.thresholds, 2)))

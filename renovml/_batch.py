@@ -24,7 +24,7 @@ from pathlib import Path
 
 from renovml.errors import InputError
 
-__all__ = ["Task", "iter_tasks", "run_tasks", "tag_task"]
+__all__ = ["Task", "iter_tasks", "run_tasks", "tag_tasks"]
 
 logger = logging.getLogger(__name__)
 
@@ -186,68 +186,116 @@ _worker_state: dict = {}
 
 
 def init_worker(model_path: str | None, trusted: bool, unit: str, thresholds: dict,
-                explain: int) -> None:
-    """Load the model (and through it jieba) once per process."""
+                explain: int, backend: str = "jieba", model=None) -> None:
+    """Load the model (unless given) and the word segmenter once per process."""
     import renovml
-    from renovml._tokens import tokenizer
+    from renovml import _tokens
 
-    _worker_state.update(model=renovml.load(model_path, trusted=trusted), unit=unit,
-                         thresholds=thresholds, explain=explain)
-    tokenizer()
+    _tokens.set_backend(backend)
+    if model is None:
+        model = renovml.load(model_path, trusted=trusted)
+    _worker_state.update(model=model, unit=unit, thresholds=thresholds, explain=explain)
+    _tokens.tokenize("老旧小区")  # build the segmenter now, not inside the first article
 
 
-def tag_task(task: Task) -> list[dict]:
-    """Records for one task: one per section, or a single error record."""
+def _article_of(task: Task):
     from renovml._encoding import read_text
     from renovml._html import extract_main_text
     from renovml._sections import Article
 
-    state = _worker_state
-    try:
-        if task.kind == "error":
-            raise InputError(task.data)
-        if task.kind == "record":
-            raw = task.data
-        else:
-            raw = read_text(task.path) if task.path else read_text(task.data)
-            if task.kind == "html":
-                raw = extract_main_text(raw)
-        if not raw.strip():
-            raise InputError(f"{task.article_id}: empty article, expected text")
-        tagged = state["model"].tag(Article.from_text(raw, id=task.article_id), unit=state["unit"],
-                                    thresholds=state["thresholds"])
-    except InputError as exc:
-        return [{"article_id": task.article_id, "error": str(exc)}]
-    except Exception as exc:  # one bad article must not end a run over ten thousand
-        logger.exception("unexpected error on %s", task.article_id)
+    if task.kind == "error":
+        raise InputError(task.data)
+    if task.kind == "record":
+        raw = task.data
+    else:
+        raw = read_text(task.path) if task.path else read_text(task.data)
+        if task.kind == "html":
+            raw = extract_main_text(raw)
+    if not raw.strip():
+        raise InputError(f"{task.article_id}: empty article, expected text")
+    return Article.from_text(raw, id=task.article_id)
+
+
+def _error(task: Task, exc: Exception) -> list[dict]:
+    if not isinstance(exc, InputError):
+        logger.error("unexpected error on %s: %r", task.article_id, exc)
         return [{"article_id": task.article_id, "error": f"{type(exc).__name__}: {exc}"}]
-    records = []
-    for st in tagged.sections:
-        record = {"article_id": task.article_id, **st.as_record()}
-        if state["explain"]:
-            record["explain"] = {t: [[term, w] for term, w in terms] for t, terms in
-                                 state["model"].explain(st.section.text, top=state["explain"]).items()}
-        records.append(record)
-    return records
+    return [{"article_id": task.article_id, "error": str(exc)}]
 
 
-def run_tasks(tasks: Iterable[Task], *, jobs: int, init_args: tuple) -> Iterator[list[dict]]:
-    """Tag tasks in order, in ``jobs`` worker processes (in this process when ``jobs == 1``).
+def tag_tasks(tasks: list[Task]) -> list[list[dict]]:
+    """Records for each task, in order: one per section, or a single error record.
 
-    At most ``4 * jobs`` tasks are in flight, so memory does not grow with the input.
+    The readable articles of the batch go through the model in one pass.
+    """
+    state = _worker_state
+    results: list[list[dict] | None] = [None] * len(tasks)
+    articles, where = [], []
+    for i, task in enumerate(tasks):
+        try:
+            articles.append(_article_of(task))
+            where.append(i)
+        except Exception as exc:  # one bad article must not end a run over ten thousand
+            results[i] = _error(task, exc)
+    try:
+        tagged_all = state["model"].tag_many(articles, unit=state["unit"],
+                                             thresholds=state["thresholds"])
+    except Exception:  # find the article that breaks the batch, keep the others
+        tagged_all = []
+        for i, article in zip(where, articles):
+            try:
+                tagged_all.append(state["model"].tag(article, unit=state["unit"],
+                                                     thresholds=state["thresholds"]))
+            except Exception as exc:
+                tagged_all.append(exc)
+    for i, tagged in zip(where, tagged_all):
+        if isinstance(tagged, Exception):
+            results[i] = _error(tasks[i], tagged)
+            continue
+        records = []
+        for st in tagged.sections:
+            record = {"article_id": tasks[i].article_id, **st.as_record()}
+            if state["explain"]:
+                record["explain"] = {
+                    t: [[term, w] for term, w in terms]
+                    for t, terms in state["model"].explain(st.section.text,
+                                                           top=state["explain"]).items()}
+            records.append(record)
+        results[i] = records
+    return results
+
+
+def _batches(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
+    batch: list[Task] = []
+    for task in tasks:
+        batch.append(task)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run_tasks(tasks: Iterable[Task], *, jobs: int, init_args: tuple, model=None,
+              batch_size: int = 16) -> Iterator[list[dict]]:
+    """Tag tasks in order, in ``jobs`` worker processes (in this process when ``jobs == 1``,
+    reusing ``model`` if it is loaded already).
+
+    Tasks go to the model ``batch_size`` articles at a time; at most ``4 * jobs``
+    batches are in flight, so memory does not grow with the input.
     """
     if jobs <= 1:
-        init_worker(*init_args)
-        for task in tasks:
-            yield tag_task(task)
+        init_worker(*init_args, model=model)
+        for batch in _batches(tasks, batch_size):
+            yield from tag_tasks(batch)
         return
     window = 4 * jobs
     with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker,
                              initargs=init_args) as pool:
         pending: deque = deque()
-        for task in tasks:
-            pending.append(pool.submit(tag_task, task))
+        for batch in _batches(tasks, batch_size):
+            pending.append(pool.submit(tag_tasks, batch))
             if len(pending) >= window:
-                yield pending.popleft().result()
+                yield from pending.popleft().result()
         while pending:
-            yield pending.popleft().result()
+            yield from pending.popleft().result()

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add the top N terms per theme to each record")
     p.add_argument("--text-field", default="text", help="text field of .jsonl/.csv records")
     p.add_argument("--id-field", help="id field of .jsonl/.csv records (default: FILE:LINE)")
+    p.add_argument("--tokenizer", choices=["jieba", "rjieba"], default="jieba",
+                   help="word segmenter: jieba (default) or rjieba, a faster Rust port "
+                        "(pip install 'renovml[fast]')")
     p.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
                    help="worker processes (default: all cores)")
     p.add_argument("--resume", action="store_true",
@@ -221,8 +224,11 @@ def _predict(args) -> int:
     # Fail fast on a bad model path, in this process, before any worker starts.
     import renovml
 
-    renovml.load(args.model, trusted=args.trusted)
-    init_args = (args.model, args.trusted, args.unit, thresholds, args.explain)
+    model = renovml.load(args.model, trusted=args.trusted)
+    from renovml._tokens import set_backend
+
+    set_backend(args.tokenizer)  # fails here, clearly, if rjieba is asked for and missing
+    init_args = (args.model, args.trusted, args.unit, thresholds, args.explain, args.tokenizer)
 
     done: set[str] = set()
     if args.output:
@@ -245,7 +251,7 @@ def _predict(args) -> int:
     progress = tqdm(unit=" articles", disable=args.quiet or not sys.stderr.isatty(),
                     file=sys.stderr)
     try:
-        for records in run_tasks(tasks, jobs=args.jobs, init_args=init_args):
+        for records in run_tasks(tasks, jobs=args.jobs, init_args=init_args, model=model):
             for record in records:
                 writer.write(record)
             handle.flush()

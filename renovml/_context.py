@@ -30,7 +30,8 @@ def is_heading(text: str) -> bool:
     return not _SENTENCE_END.search(text) and len(text) <= 30
 
 
-def with_context(paragraphs: Sequence[Sequence[str]], unit: str) -> list[dict]:
+def with_context(paragraphs: Sequence[Sequence[str]], unit: str, *,
+                 clean: bool = False) -> list[dict]:
     """Model inputs for the sections of one article.
 
     Parameters
@@ -38,6 +39,9 @@ def with_context(paragraphs: Sequence[Sequence[str]], unit: str) -> list[dict]:
     paragraphs : sequence of sequences of str
         The article's paragraphs, each as its sentences in order.
     unit : {"sentence", "paragraph"}
+    clean : bool
+        Whether the texts are clean already (cut from an :class:`~renovml.Article`),
+        so the features need not clean them again.
 
     Returns
     -------
@@ -65,5 +69,6 @@ def with_context(paragraphs: Sequence[Sequence[str]], unit: str) -> list[dict]:
             "heading": head,
             "prev": units[i - 1][0] if i else "",
             "next": units[i + 1][0] if i + 1 < len(units) else "",
+            "clean": clean,
         })
     return out

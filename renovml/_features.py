@@ -32,17 +32,23 @@ def as_inputs(items) -> list[dict]:
     return out
 
 
+def _cleaned(x: dict, text: str) -> str:
+    # Sections cut from an Article are clean already (``clean: True``); anything else,
+    # such as a user's raw sentence or a traditional-script corpus text, is cleaned here.
+    return text if x.get("clean") else clean(text)
+
+
 def section_texts(inputs) -> list[str]:
-    """The cleaned text of each input (clean is idempotent, so clean text passes unchanged)."""
-    return [clean(x["text"]) for x in inputs]
+    """The cleaned text of each input."""
+    return [_cleaned(x, x["text"]) for x in inputs]
 
 
 def heading_texts(inputs) -> list[str]:
-    return [clean(x.get("heading", "")) for x in inputs]
+    return [_cleaned(x, x.get("heading", "")) for x in inputs]
 
 
 def neighbour_texts(inputs) -> list[str]:
-    return [clean(x.get("prev", "") + "\n" + x.get("next", "")) for x in inputs]
+    return [_cleaned(x, x.get("prev", "") + "\n" + x.get("next", "")) for x in inputs]
 
 
 def lexicon_features(texts) -> sparse.csr_matrix:
@@ -62,7 +68,7 @@ def _chars(**kw) -> TfidfVectorizer:
 
 
 def build_features(*, words: bool = True, chars: bool = True, lexicon: bool = True,
-                   context_weight: float = 0.0) -> Pipeline:
+                   context_weight: float = 0.0, neighbours: bool = True) -> Pipeline:
     """The feature extractor: TF-IDF of jieba words and/or character n-grams of the
     section, lexicon counts, and (with ``context_weight > 0``) down-weighted
     character n-grams of its heading and neighbours."""
@@ -81,7 +87,9 @@ def build_features(*, words: bool = True, chars: bool = True, lexicon: bool = Tr
     if context_weight > 0:
         blocks.append(("heading", Pipeline([("text", FunctionTransformer(heading_texts)),
                                             ("tfidf", _chars(max_features=20000))])))
-        blocks.append(("neighbours", Pipeline([("text", FunctionTransformer(neighbour_texts)),
-                                               ("tfidf", _chars(max_features=20000))])))
-        weights.update(heading=context_weight, neighbours=context_weight)
+        weights.update(heading=context_weight)
+        if neighbours:
+            blocks.append(("neighbours", Pipeline([("text", FunctionTransformer(neighbour_texts)),
+                                                   ("tfidf", _chars(max_features=20000))])))
+            weights.update(neighbours=context_weight)
     return FeatureUnion(blocks, transformer_weights=weights)

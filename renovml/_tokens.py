@@ -15,8 +15,10 @@ from functools import lru_cache
 from importlib import resources
 
 from renovml.corpus import THEMES
+from renovml.errors import DependencyError
 
-__all__ = ["lexicon", "lexicon_counts", "token_cache", "tokenize", "tokenizer"]
+__all__ = ["BACKENDS", "lexicon", "lexicon_counts", "set_backend", "token_cache", "tokenize",
+           "tokenizer"]
 
 _lock = threading.Lock()
 _tokenizer = None
@@ -44,6 +46,47 @@ def lexicon() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
     return frozenset(_resource_lines("stopwords.txt"))
+
+
+BACKENDS = ("jieba", "rjieba")
+_backend = "jieba"
+_rjieba = None
+
+
+def set_backend(name: str) -> None:
+    """Choose the word segmenter for this process: ``"jieba"`` (default) or ``"rjieba"``.
+
+    rjieba (a Rust port of jieba, an optional extra) segments several times faster;
+    it is given the same domain lexicon, and its tokens differ from jieba's on a small
+    share of texts, so scores can differ slightly. The shipped model's figures are
+    measured with jieba.
+    """
+    global _backend
+    if name not in BACKENDS:
+        raise ValueError(f"tokenizer backend must be one of {BACKENDS}, got {name!r}")
+    if name == "rjieba":
+        try:
+            import rjieba  # noqa: F401
+        except ImportError:
+            raise DependencyError("the rjieba backend needs the rjieba package: "
+                                  "pip install 'renovml[fast]'") from None
+    _backend = name
+    if _cache is not None:
+        _cache.clear()
+
+
+def _rjieba_tokenizer():
+    global _rjieba
+    if _rjieba is None:
+        with _lock:
+            if _rjieba is None:
+                import rjieba
+
+                tok = rjieba.Jieba()
+                for term in lexicon():
+                    tok.add_word(term, max(tok.suggest_freq(term), 1000), "n")
+                _rjieba = tok
+    return _rjieba
 
 
 def tokenizer():
@@ -97,7 +140,9 @@ def tokenize(text: str) -> list[str]:
 
 def _tokenize(text: str) -> list[str]:
     out = []
-    for word in tokenizer().lcut(text, HMM=True):
+    words = (_rjieba_tokenizer().cut(text, True) if _backend == "rjieba"
+             else tokenizer().lcut(text, HMM=True))
+    for word in words:
         word = word.strip().lower()
         if not word or not _TOKEN_KEEP.search(word) or word in _stop_words():
             continue

@@ -38,6 +38,7 @@ class Config:
     chars: bool = True
     lexicon: bool = True
     context_weight: float = 0.0
+    neighbours: bool = True
     C: float = 10.0
     class_weight: str | None = None
 
@@ -45,7 +46,7 @@ class Config:
 def build_pipeline(config: Config, random_state: int = 0) -> Pipeline:
     """TF-IDF features followed by one logistic regression per theme."""
     features = build_features(words=config.words, chars=config.chars, lexicon=config.lexicon,
-                              context_weight=config.context_weight)
+                              context_weight=config.context_weight, neighbours=config.neighbours)
     classifier = OneVsRestClassifier(LogisticRegression(
         C=config.C, solver="liblinear", class_weight=config.class_weight,
         max_iter=1000, random_state=random_state))

@@ -11,6 +11,7 @@ __all__ = [
     "BinaryInputError",
     "CorpusError",
     "DecodingError",
+    "DependencyError",
     "InputError",
     "RenovmlError",
 ]
@@ -38,3 +39,7 @@ class CorpusError(RenovmlError, ValueError):
 
 class ArtifactError(RenovmlError, OSError):
     """A model artifact is missing, tampered with, or incompatible."""
+
+
+class DependencyError(RenovmlError, ImportError):
+    """An optional package a feature needs is not installed."""

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SEED_PATHS
+
 from renovml._cli import main
 from renovml.corpus import THEMES
 

@@ -147,7 +147,8 @@ def iter_tasks(paths: Iterable[str], *, text_field: str = "text", id_field: str 
     for path in _expand(paths):
         if path == "-":
             stream = stdin if stdin is not None else sys.stdin
-            data = stream.read()
+            # Read bytes where there are any, so GB18030 or Big5 on a pipe decodes too.
+            data = getattr(stream, "buffer", stream).read()
             if isinstance(data, bytes):
                 try:
                     from renovml._encoding import decode_bytes

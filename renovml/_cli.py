@@ -47,6 +47,13 @@ def _positive(value: str) -> int:
     return number
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="renovml",
@@ -78,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokenizer", choices=["jieba", "rjieba"], default="jieba",
                    help="word segmenter: jieba (default) or rjieba, a faster Rust port "
                         "(pip install 'renovml[fast]')")
-    p.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
+    p.add_argument("-j", "--jobs", type=_positive, default=_cores(),
                    help="worker processes (default: all cores)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run into --output, skipping articles already there")
@@ -217,8 +224,10 @@ def _predict(args) -> int:
 
     from renovml._batch import iter_tasks, run_tasks
 
-    if args.resume and not args.output:
-        raise SystemExit("renovml predict: --resume needs --output FILE")
+    for option, given in (("--resume", args.resume), ("--summary", args.summary)):
+        if given and not args.output:
+            print(f"renovml predict: {option} needs --output FILE", file=sys.stderr)
+            return 2
     fmt = _format_of(args.output, args.format)
     thresholds = dict(args.threshold)
     # Fail fast on a bad model path, in this process, before any worker starts.
@@ -269,8 +278,6 @@ def _predict(args) -> int:
         os.replace(part, output)
         if args.summary:
             _write_summary(output, fmt, Path(args.summary))
-    elif args.summary:
-        raise SystemExit("renovml predict: --summary needs --output FILE")
     skipped = f", {len(done)} already done" if done else ""
     print(f"renovml: tagged {n_articles - len(failures)} articles ({n_sections} {args.unit}s)"
           f"{skipped}; {len(failures)} failed", file=sys.stderr)

@@ -287,3 +287,16 @@ def test_python_dash_m(tmp_path):
     done = subprocess.run([sys.executable, "-m", "renovml", "--help"], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and "predict" in done.stdout
+
+
+def test_stdin_bytes_in_gb18030(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SIMP.encode("gb18030"))))
+    assert main(["predict", "-", "--quiet", "--jobs", "1", "--unit", "sentence"]) == 0
+    records = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert "".join(r["text"] for r in records) == SIMP
+
+
+@pytest.mark.parametrize("option", [["--resume"], ["--summary", "s.csv"]])
+def test_options_that_need_an_output_file(option, capsys):
+    assert main(["predict", str(SEED_PATHS[0]), "-q", *option]) == 2
+    assert "needs --output FILE" in capsys.readouterr().err

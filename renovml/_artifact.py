@@ -51,8 +51,16 @@ def versions() -> dict[str, str]:
 
 
 def shipped_model_path() -> Path:
-    """Where the installed package keeps its model file."""
-    return Path(str(resources.files("renovml.models").joinpath(ARTIFACT_NAME)))
+    """Where the installed package keeps its model file.
+
+    An installed renovml carries it as ``renovml.models``; a source checkout imported
+    directly (``python -m renovml`` run from the repository) has it in the top-level
+    ``models/`` beside the package.
+    """
+    try:
+        return Path(str(resources.files("renovml.models").joinpath(ARTIFACT_NAME)))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "models" / ARTIFACT_NAME
 
 
 def _sha256(path: Path) -> str:

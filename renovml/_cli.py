@@ -350,3 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     except RenovmlError as exc:
         print(f"renovml: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (| head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1

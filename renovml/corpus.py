@@ -20,7 +20,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -36,7 +36,6 @@ __all__ = [
     "corpus_hash",
     "corpus_stats",
     "is_reserved",
-    "iter_units",
     "read_corpus",
     "validate_corpus",
 ]
@@ -280,27 +279,6 @@ def validate_corpus(articles: Iterable[dict], *, check_reserved: bool = True,
 
 
 # --- views and counts ---------------------------------------------------------
-
-def iter_units(articles: Iterable[dict], unit: str) -> Iterator[tuple[str, str, list[str], dict]]:
-    """Yield ``(article_id, text, labels, context)`` for every paragraph or sentence.
-
-    ``context`` holds ``heading`` (the nearest preceding heading paragraph),
-    ``prev`` and ``next`` (neighbouring sentences in the article).
-    """
-    if unit not in ("paragraph", "sentence"):
-        raise ValueError(f"unit must be 'paragraph' or 'sentence', got {unit!r}")
-    for article in articles:
-        flat = [(p_i, s) for p_i, p in enumerate(article["paragraphs"]) for s in p["sentences"]]
-        if unit == "paragraph":
-            items = [(p["text"], p["labels"]) for p in article["paragraphs"]]
-        else:
-            items = [(s["text"], s["labels"]) for _, s in flat]
-        texts = [t for t, _ in items]
-        for i, (text, labels) in enumerate(items):
-            context = {"prev": texts[i - 1] if i else "",
-                       "next": texts[i + 1] if i + 1 < len(texts) else ""}
-            yield article["id"], text, list(labels), context
-
 
 def corpus_stats(articles: list[dict]) -> dict:
     """Counts for the data card: articles, sections, labels and the corpus's spread."""

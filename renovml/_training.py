@@ -245,6 +245,27 @@ def fit_model(config: Config, sentences: Units, *, thresholds, paragraph_thresho
         if paragraph_mode == "direct":
             paragraph_pipeline = build_pipeline(paragraph_config or config).fit(
                 paragraphs.inputs, paragraphs.y)
+    for fitted in (pipeline, paragraph_pipeline):
+        if fitted is not None:
+            _drop_stop_words(fitted)
     return ThemeModel(pipeline=pipeline, thresholds=thresholds,
                       paragraph_thresholds=paragraph_thresholds, paragraph_mode=paragraph_mode,
                       paragraph_pipeline=paragraph_pipeline, metadata=metadata)
+
+
+def _drop_stop_words(estimator) -> None:
+    """Delete what a fitted vectorizer keeps but never uses to transform and that differs
+    from one run to the next: ``stop_words_`` (the terms cut by ``min_df``, a set whose
+    pickled order varies by process) and ``_stop_words_id`` (a memory address). Without
+    them the same data and versions give the same artifact, byte for byte."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    stack = [estimator]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, TfidfVectorizer):
+            for attr in ("stop_words_", "_stop_words_id"):  # the latter is an id() of this run
+                if hasattr(node, attr):
+                    delattr(node, attr)
+        for attr in ("steps", "transformer_list"):
+            stack += [step for _, step in getattr(node, attr, [])]

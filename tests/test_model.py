@@ -195,3 +195,31 @@ def test_shipped_model_card_matches_the_artifact():
     metrics = json.loads((ROOT / "models" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["corpus_hash"] == model.metadata["corpus_hash"]
     assert metrics["shipped"]["thresholds"] == dict(zip(THEMES, np.round(model.thresholds, 2)))
+
+
+FIT_TINY = """
+import sys
+from renovml.corpus import read_corpus
+from renovml._training import Config, fit_model, units_of
+from renovml._artifact import save
+articles = read_corpus(sys.argv[1])
+model = fit_model(Config("tiny", context_weight=0.3), units_of(articles, "sentence"),
+                  thresholds=[0.5] * 4, paragraph_thresholds=[0.5] * 4, metadata={})
+save(model, sys.argv[2])
+"""
+
+
+def test_training_is_reproducible_byte_for_byte(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    corpus = ROOT / "seeds" / "corpus" / "seeds.jsonl"
+    outputs = []
+    for seed in ("1", "2"):  # different string-hash seeds, as in two separate runs
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", FIT_TINY, str(corpus), str(out)], check=True,
+                       env=env, timeout=300)
+        outputs.append((out / "renovml-themes.joblib").read_bytes())
+    assert outputs[0] == outputs[1]

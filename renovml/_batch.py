@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import glob
-import io
 import json
 import logging
 import os
@@ -135,12 +134,6 @@ def _records_from_csv(handle, source: str, delimiter: str, text_field: str,
         yield _record_task(row, f"{source}:{row_no}", text_field, id_field, f"row {row_no}")
 
 
-def _open_text(path: str):
-    from renovml._encoding import read_text
-
-    return io.StringIO(read_text(path))
-
-
 def iter_tasks(paths: Iterable[str], *, text_field: str = "text", id_field: str | None = None,
                stdin=None) -> Iterator[Task]:
     """Every article named by ``paths``, as tasks, in order; never raises for a bad input."""
@@ -169,16 +162,30 @@ def iter_tasks(paths: Iterable[str], *, text_field: str = "text", id_field: str 
         if kind in ("text", "html"):
             yield Task(path, kind, path=path)
             continue
+        yield from _records_of_file(path, kind, text_field, id_field)
+
+
+def _records_of_file(path: str, kind: str, text_field: str, id_field: str | None):
+    """The records of a .jsonl/.csv/.tsv file, read line by line; a file that stops
+    decoding part-way yields an error task for the rest of it."""
+    from renovml._encoding import open_text
+
+    try:
+        handle = open_text(path)
+    except InputError as exc:
+        yield Task(path, "error", data=str(exc))
+        return
+    with handle:
         try:
-            handle = _open_text(path)
-        except InputError as exc:
-            yield Task(path, "error", data=str(exc))
-            continue
-        if kind == "jsonl":
-            yield from _records_from_jsonl(handle, path, text_field, id_field)
-        else:
-            yield from _records_from_csv(handle, path, "," if kind == "csv" else "\t",
-                                         text_field, id_field)
+            if kind == "jsonl":
+                yield from _records_from_jsonl(handle, path, text_field, id_field)
+            else:
+                yield from _records_from_csv(handle, path, "," if kind == "csv" else "\t",
+                                             text_field, id_field)
+        except UnicodeDecodeError as exc:
+            yield Task(f"{path}:rest", "error",
+                       data=f"{path}: stops decoding as {handle.encoding} part-way "
+                            f"({exc.reason}); the records after that point were not read")
 
 
 # --- the work done for each task, in a worker process -------------------------

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import codecs
 import os
-from functools import lru_cache
 from pathlib import Path
 
 from renovml._patterns import CJK_CHAR
 from renovml.errors import BinaryInputError, DecodingError, InputError
+from renovml.preprocessing import to_simplified
 
-__all__ = ["decode_bytes", "read_text"]
+__all__ = ["decode_bytes", "detect_encoding", "open_text", "read_text"]
 
 # The 300 most frequent characters of modern Chinese news text (simplified).
 # Correct decodings of Chinese text are dominated by them; mojibake is not.
@@ -36,19 +36,12 @@ _SNIFF_BYTES = 1 << 16
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def _common_share(text: str) -> tuple[float, int]:
     """Share of CJK characters that are common once converted to simplified."""
     cjk = CJK_CHAR.findall(text)
     if not cjk:
         return 0.0, 0
-    simplified = _t2s().convert("".join(cjk))
+    simplified = to_simplified("".join(cjk))
     return sum(ch in _COMMON for ch in simplified) / len(simplified), len(cjk)
 
 
@@ -58,6 +51,54 @@ def _looks_binary(data: bytes) -> bool:
         return True
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return controls > max(8, len(head) // 100)
+
+
+def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
+    """The encoding of an article's bytes: a codec name for :meth:`bytes.decode`.
+
+    Raises
+    ------
+    BinaryInputError
+        If the bytes look like a binary file.
+    DecodingError
+        If no supported encoding decodes the bytes into plausible Chinese text.
+    """
+    return _detect(bytes(data), name)[0]
+
+
+def _detect(data: bytes, name: str) -> tuple[str, str]:
+    """(encoding, decoded text) of ``data``."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return encoding, data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DecodingError(f"{name}: starts with a {encoding} byte-order mark "
+                                    f"but is not valid {encoding} ({exc.reason} at byte "
+                                    f"{exc.start})") from None
+    if _looks_binary(data):
+        raise BinaryInputError(f"{name}: looks like a binary file (NUL or control bytes), "
+                               "expected text in UTF-8, GB18030/GBK or Big5")
+    try:
+        return "utf-8", data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best: tuple[float, str, str] | None = None
+    for encoding in _LEGACY:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        share, n_cjk = _common_share(text)
+        if n_cjk < _MIN_CJK_FOR_SCORING:
+            share = 0.5  # too little Chinese to judge; a strict decode is all we have
+        if best is None or share > best[0]:
+            best = (share, encoding, text)
+    if best is None or best[0] < _MIN_COMMON_SHARE:
+        raise DecodingError(f"{name}: not decodable as UTF-8, GB18030/GBK or Big5 "
+                            "into readable Chinese text")
+    return best[1], best[2]
 
 
 def decode_bytes(data: bytes, *, name: str = "<bytes>") -> str:
@@ -85,38 +126,31 @@ def decode_bytes(data: bytes, *, name: str = "<bytes>") -> str:
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InputError(f"{name}: expected bytes, got {type(data).__name__}")
-    data = bytes(data)
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise DecodingError(f"{name}: starts with a {encoding} byte-order mark "
-                                    f"but is not valid {encoding} ({exc.reason} at byte "
-                                    f"{exc.start})") from None
-    if _looks_binary(data):
-        raise BinaryInputError(f"{name}: looks like a binary file (NUL or control bytes), "
-                               "expected text in UTF-8, GB18030/GBK or Big5")
+    return _detect(bytes(data), name)[1]
+
+
+def open_text(path: str | os.PathLike, *, sniff_bytes: int = 1 << 20):
+    """Open a possibly large text file for streaming, its encoding detected from its head.
+
+    The first ``sniff_bytes`` (cut back to the last line break, so no character is
+    split) decide the encoding; the file is then read line by line, never whole.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, looks binary, or its head decodes in no
+        supported encoding.
+    """
+    path = Path(path)
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    best: tuple[float, str] | None = None
-    for encoding in _LEGACY:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        share, n_cjk = _common_share(text)
-        if n_cjk < _MIN_CJK_FOR_SCORING:
-            share = 0.5  # too little Chinese to judge; a strict decode is all we have
-        if best is None or share > best[0]:
-            best = (share, text)
-    if best is None or best[0] < _MIN_COMMON_SHARE:
-        raise DecodingError(f"{name}: not decodable as UTF-8, GB18030/GBK or Big5 "
-                            "into readable Chinese text")
-    return best[1]
+        with open(path, "rb") as handle:
+            head = handle.read(sniff_bytes)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(head) == sniff_bytes and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]
+    encoding = _detect(head, str(path))[0]
+    return open(path, encoding=encoding, newline="")
 
 
 def read_text(source: str | os.PathLike | bytes) -> str:

@@ -300,3 +300,25 @@ def test_stdin_bytes_in_gb18030(monkeypatch, capsys):
 def test_options_that_need_an_output_file(option, capsys):
     assert main(["predict", str(SEED_PATHS[0]), "-q", *option]) == 2
     assert "needs --output FILE" in capsys.readouterr().err
+
+
+def test_records_file_in_gb18030_is_streamed_and_decoded(tmp_path):
+    path = tmp_path / "dump.csv"
+    rows = "id,text\n" + "".join(f"r{i},{SIMP}第{i}条。\n" for i in range(50))
+    path.write_bytes(rows.encode("gb18030"))
+    out = tmp_path / "out.jsonl"
+    assert _run(path, "-o", out, "--id-field", "id") == 0
+    records = _jsonl(out)
+    assert [r["article_id"] for r in records] == [f"r{i}" for i in range(50)]
+    assert "长效管理机制" in records[0]["text"]
+
+
+def test_open_text_detects_encoding_from_the_head_only(tmp_path):
+    from renovml._encoding import open_text
+
+    path = tmp_path / "big5.jsonl"
+    line = json.dumps({"text": TRAD}, ensure_ascii=False) + "\n"
+    path.write_bytes((line * 200).encode("big5"))
+    with open_text(path, sniff_bytes=300) as handle:  # the head is cut back to a line end
+        assert handle.encoding == "cp950"
+        assert sum(1 for _ in handle) == 200

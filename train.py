@@ -27,6 +27,7 @@ import numpy as np
 
 from renovml._artifact import save, versions
 from renovml._evaluate import best_thresholds, calibration, scores
+from renovml._model import rollup
 from renovml._tokens import token_cache
 from renovml._training import (
     Config,
@@ -36,7 +37,6 @@ from renovml._training import (
     fit_model,
     keyword_predictions,
     make_folds,
-    rollup,
     units_of,
 )
 from renovml.corpus import THEMES, corpus_hash, corpus_stats, read_corpus, validate_corpus

@@ -26,8 +26,9 @@ import numpy as np
 
 from renovml._evaluate import best_thresholds, scores
 from renovml._features import section_texts
+from renovml._model import rollup
 from renovml._tokens import token_cache, tokenize
-from renovml._training import _inner_folds, _subset, rollup, units_of
+from renovml._training import _inner_folds, _subset, units_of
 from renovml.corpus import THEMES, corpus_hash, read_corpus
 
 PARAMS = dict(loss="ova", epoch=50, lr=0.5, wordNgrams=2, dim=50, minCount=1, bucket=200000,

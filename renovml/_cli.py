@@ -304,7 +304,8 @@ def _eval(args) -> int:
 
     import renovml
     from renovml._evaluate import scores
-    from renovml._training import rollup, units_of
+    from renovml._model import rollup
+    from renovml._training import units_of
     from renovml.corpus import read_corpus, validate_corpus
 
     model = renovml.load(args.model, trusted=args.trusted)

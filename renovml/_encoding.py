@@ -10,7 +10,7 @@ from renovml._patterns import CJK_CHAR
 from renovml.errors import BinaryInputError, DecodingError, InputError
 from renovml.preprocessing import to_simplified
 
-__all__ = ["decode_bytes", "detect_encoding", "open_text", "read_text"]
+__all__ = ["decode_bytes", "open_text", "read_text"]
 
 # The 300 most frequent characters of modern Chinese news text (simplified).
 # Correct decodings of Chinese text are dominated by them; mojibake is not.
@@ -51,19 +51,6 @@ def _looks_binary(data: bytes) -> bool:
         return True
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return controls > max(8, len(head) // 100)
-
-
-def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
-    """The encoding of an article's bytes: a codec name for :meth:`bytes.decode`.
-
-    Raises
-    ------
-    BinaryInputError
-        If the bytes look like a binary file.
-    DecodingError
-        If no supported encoding decodes the bytes into plausible Chinese text.
-    """
-    return _detect(bytes(data), name)[0]
 
 
 def _detect(data: bytes, name: str) -> tuple[str, str]:

@@ -48,7 +48,10 @@ def heading_texts(inputs) -> list[str]:
 
 
 def neighbour_texts(inputs) -> list[str]:
-    return [_cleaned(x, x.get("prev", "") + "\n" + x.get("next", "")) for x in inputs]
+    # Joined so that clean text stays a fixed point of clean(): no empty line when a side
+    # is missing, so inputs marked clean and inputs cleaned here give the same features.
+    return [_cleaned(x, "\n".join(t for t in (x.get("prev", ""), x.get("next", "")) if t))
+            for x in inputs]
 
 
 def lexicon_features(texts) -> sparse.csr_matrix:

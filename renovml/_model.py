@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -13,14 +12,16 @@ from renovml._features import as_inputs
 from renovml._sections import UNITS, Article, Section
 from renovml.corpus import THEMES
 
-__all__ = ["SectionThemes", "TaggedArticle", "ThemeModel", "aggregate_paragraphs"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["SectionThemes", "TaggedArticle", "ThemeModel", "rollup"]
 
 
-def aggregate_paragraphs(sentence_proba: np.ndarray) -> np.ndarray:
-    """A paragraph's theme probabilities from its sentences': the largest of each column."""
-    return sentence_proba.max(axis=0)
+def rollup(proba: np.ndarray, paragraph_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Paragraph scores from sentence scores: for each paragraph id in ``paragraph_of``,
+    the largest score of its sentences in each column. Returns (paragraph ids, scores)."""
+    ids, inverse = np.unique(paragraph_of, return_inverse=True)
+    out = np.zeros((len(ids), proba.shape[1]))
+    np.maximum.at(out, inverse, proba)
+    return ids, out
 
 
 @dataclass(frozen=True)
@@ -118,19 +119,23 @@ class ThemeModel:
         if unit == "paragraph" and self.paragraph_mode == "direct":
             return self.paragraph_pipeline.predict_proba(inputs)
         if unit == "paragraph":
-            return np.vstack([self._aggregate(x["text"]) for x in inputs])
+            return self._paragraphs_from_sentences(inputs)
         if unit != "sentence":
             raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
         return self.pipeline.predict_proba(inputs)
 
-    def _aggregate(self, paragraph: str) -> np.ndarray:
+    def _paragraphs_from_sentences(self, inputs: list[dict]) -> np.ndarray:
+        """Split each paragraph into sentences, score them all in one pass, roll up."""
         from renovml._sections import sections
         from renovml.preprocessing import clean
 
-        text = clean(paragraph)
-        parts = [s.text for s in sections(text, "sentence")] or [text]
-        ctx = with_context([parts], "sentence", clean=True)
-        return aggregate_paragraphs(self.pipeline.predict_proba(ctx))
+        sentence_inputs, owner = [], []
+        for i, x in enumerate(inputs):
+            text = clean(x["text"])
+            parts = [s.text for s in sections(text, "sentence")] or [text]
+            sentence_inputs += with_context([parts], "sentence", clean=True)
+            owner += [i] * len(parts)
+        return rollup(self.pipeline.predict_proba(sentence_inputs), np.array(owner))[1]
 
     def predict(self, texts, *, unit: str = "sentence") -> list[list[str]]:
         """The themes of each text: those whose probability reaches its threshold."""
@@ -227,10 +232,8 @@ class ThemeModel:
                 sections = sentences
             else:
                 sections = paragraphs
-                if not direct:
-                    owner = np.array([s.paragraph for s in sentences])
-                    proba = np.vstack([aggregate_paragraphs(proba[owner == i])
-                                       for i in range(len(paragraphs))])
+                if not direct:  # every paragraph has a sentence: ids are 0..n-1
+                    proba = rollup(proba, np.array([s.paragraph for s in sentences]))[1]
             labels = self._themes_of(proba, th)
             tagged = [SectionThemes(sec, lab, dict(zip(self.themes, map(float, row))))
                       for sec, lab, row in zip(sections, labels, proba)]

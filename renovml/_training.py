@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from renovml._context import with_context
 from renovml._evaluate import best_thresholds, label_matrix
 from renovml._features import build_features
-from renovml._model import ThemeModel
+from renovml._model import ThemeModel, rollup
 from renovml._tokens import lexicon_counts, token_cache
 from renovml.corpus import THEMES
 
@@ -121,14 +121,6 @@ def _subset(units: Units, mask: np.ndarray) -> Units:
     idx = np.flatnonzero(mask)
     return Units([units.inputs[i] for i in idx], units.y[idx], units.groups[idx],
                  units.paragraph_of[idx] if len(units.paragraph_of) else units.paragraph_of)
-
-
-def rollup(proba: np.ndarray, paragraph_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Paragraph scores as the max of their sentences'; returns (paragraph ids, scores)."""
-    ids, inverse = np.unique(paragraph_of, return_inverse=True)
-    out = np.zeros((len(ids), proba.shape[1]))
-    np.maximum.at(out, inverse, proba)
-    return ids, out
 
 
 def _oof(config: Config, units: Units, fold_of: np.ndarray) -> np.ndarray:

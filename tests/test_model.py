@@ -223,3 +223,14 @@ def test_training_is_reproducible_byte_for_byte(tmp_path):
                        env=env, timeout=300)
         outputs.append((out / "renovml-themes.joblib").read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_paragraph_scores_are_the_max_of_their_sentences(tiny_model):
+    paragraphs = ["争取专项债资金。小区加装电梯十部。", "引入物业服务企业，建立长效管理机制。"]
+    got = tiny_model.predict_proba(paragraphs, unit="paragraph")
+    for row, paragraph in zip(got, paragraphs):
+        parts = [s.text for s in renovml.sections(renovml.clean(paragraph), "sentence")]
+        from renovml._context import with_context
+
+        expected = tiny_model.pipeline.predict_proba(with_context([parts], "sentence")).max(axis=0)
+        np.testing.assert_allclose(row, expected)

@@ -24,12 +24,13 @@ import time
 
 import numpy as np
 
-from renovml._evaluate import best_thresholds, scores
-from renovml._features import section_texts
-from renovml._model import rollup
-from renovml._tokens import token_cache, tokenize
-from renovml._training import _inner_folds, _subset, units_of
-from renovml.corpus import THEMES, corpus_hash, read_corpus
+from renovml.model.features import section_texts
+from renovml.model.theme_model import rollup
+from renovml.model.tokens import token_cache, tokenize
+from renovml.themes import THEMES
+from renovml.training.corpus import corpus_hash, read_corpus
+from renovml.training.cv import inner_folds, subset_units, units_of
+from renovml.training.metrics import best_thresholds, scores
 
 PARAMS = dict(loss="ova", epoch=50, lr=0.5, wordNgrams=2, dim=50, minCount=1, bucket=200000,
               thread=1, seed=0, verbose=0)
@@ -84,8 +85,8 @@ def main(argv=None) -> int:
     for k in sorted(set(fold_of.tolist())):
         test = fold_of == k
         train_idx, test_idx = np.flatnonzero(~test), np.flatnonzero(test)
-        train = _subset(S, ~test)
-        inner_fold = _inner_folds(train.groups, 4)
+        train = subset_units(S, ~test)
+        inner_fold = inner_folds(train.groups, 4)
         inner = np.zeros(train.y.shape)
         for j in np.unique(inner_fold):
             fit_idx, held_idx = train_idx[inner_fold != j], train_idx[inner_fold == j]

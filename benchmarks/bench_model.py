@@ -24,7 +24,7 @@ import renovml, sklearn.linear_model, sklearn.feature_extraction.text, sklearn.p
 t1 = time.perf_counter()
 model = renovml.load()
 t2 = time.perf_counter()
-from renovml._tokens import tokenizer
+from renovml.model.tokens import tokenizer
 tokenizer()
 t3 = time.perf_counter()
 print(t1 - t0, t2 - t1, t3 - t2)
@@ -46,8 +46,8 @@ def main() -> None:
         jieba_inits.append(float(out[2]))
 
     import renovml
-    from renovml._artifact import shipped_model_path
-    from renovml._tokens import tokenizer
+    from renovml.model.artifact import shipped_model_path
+    from renovml.model.tokens import tokenizer
 
     model = renovml.load()
     tok = tokenizer()

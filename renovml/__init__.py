@@ -1,8 +1,11 @@
 """renovml: tag the sections of Chinese urban-renewal reports with four themes.
 
-The chain::
+The chain, one folder a stage::
 
-    raw bytes -> read_text -> clean -> sections -> tokens -> features -> themes
+    raw bytes -> text (renovml.text: read_text, clean, sections)
+              -> themes (renovml.model: tokens, features, ThemeClassifier, ThemeModel)
+    corpus -> renovml.training (train, evaluate, cards)
+    renovml.batch and renovml.cli above them; renovml.themes and renovml.errors below all.
 
 >>> import renovml
 >>> model = renovml.load()                      # the shipped model          # doctest: +SKIP
@@ -15,8 +18,6 @@ from __future__ import annotations
 
 import logging
 
-from renovml._encoding import decode_bytes, read_text
-from renovml._sections import UNITS, Article, Section, sections
 from renovml.errors import (
     ArtifactError,
     BinaryInputError,
@@ -25,18 +26,26 @@ from renovml.errors import (
     InputError,
     RenovmlError,
 )
-from renovml.preprocessing import clean
+from renovml.text import UNITS, Article, Section, clean, decode_bytes, read_text, sections
+from renovml.themes import THEMES
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-# The model half of the API pulls in scikit-learn; it is imported on first use so that
-# `import renovml` for cleaning alone stays light.
+__version__ = "0.1.0"
+
+# The model and training halves of the API pull in scikit-learn; they are imported on
+# first use so that `import renovml` for cleaning alone stays light.
 _LAZY = {
-    "ThemeModel": "renovml._model",
-    "TaggedArticle": "renovml._model",
-    "SectionThemes": "renovml._model",
-    "ModelVersionWarning": "renovml._artifact",
-    "THEMES": "renovml.corpus",
+    "ThemeModel": "renovml.model.theme_model",
+    "TaggedArticle": "renovml.model.theme_model",
+    "SectionThemes": "renovml.model.theme_model",
+    "ThemeClassifier": "renovml.model.estimator",
+    "ModelVersionWarning": "renovml.model.artifact",
+    "train": "renovml.training.trainer",
+    "evaluate": "renovml.training.trainer",
+    "TrainingResult": "renovml.training.trainer",
+    "read_corpus": "renovml.training.corpus",
+    "validate_corpus": "renovml.training.corpus",
 }
 
 
@@ -54,7 +63,7 @@ def load(path=None, *, trusted: bool = False):
     Parameters
     ----------
     path : path-like, optional
-        An artifact written by ``train.py`` (or the directory holding it).
+        An artifact written by :func:`renovml.train` / ``train.py`` (or its directory).
     trusted : bool
         Skip the SHA-256 check against the manifest, for a file you made yourself.
 
@@ -67,11 +76,10 @@ def load(path=None, *, trusted: bool = False):
     ArtifactError
         If the file is missing, fails its hash check, or needs another scikit-learn.
     """
-    from renovml._artifact import load as _load
+    from renovml.model.artifact import load as _load
 
     return _load(path, trusted=trusted)
 
-__version__ = "0.1.0"
 
 __all__ = [
     "THEMES",
@@ -87,11 +95,17 @@ __all__ = [
     "Section",
     "SectionThemes",
     "TaggedArticle",
+    "ThemeClassifier",
     "ThemeModel",
+    "TrainingResult",
     "__version__",
     "clean",
     "decode_bytes",
+    "evaluate",
     "load",
+    "read_corpus",
     "read_text",
     "sections",
+    "train",
+    "validate_corpus",
 ]

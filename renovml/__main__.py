@@ -2,6 +2,6 @@
 
 import sys
 
-from renovml._cli import main
+from renovml.cli import main
 
 sys.exit(main())

@@ -25,8 +25,8 @@ if os.environ.get("CI"):
 @pytest.fixture(scope="session")
 def tiny_model():
     """A model trained in seconds on the seed annotations and one part of the corpus."""
-    from renovml._training import Config, fit_model, units_of
-    from renovml.corpus import read_corpus
+    from renovml.training.corpus import read_corpus
+    from renovml.training.cv import Config, fit_model, units_of
 
     articles = read_corpus(SEED_DIR / "corpus" / "seeds.jsonl") + read_corpus(
         SEED_DIR / "corpus" / "written_1.jsonl")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEED_PATHS
 
-from renovml._cli import main
-from renovml.corpus import THEMES
+from renovml.cli import main
+from renovml.themes import THEMES
 
 HTML = """<html><head><title>页面</title><script>var a = "<p>";</script></head><body>
 <div class="nav"><a href="/">首页</a><a href="/news">新闻</a></div>
@@ -314,7 +314,7 @@ def test_records_file_in_gb18030_is_streamed_and_decoded(tmp_path):
 
 
 def test_open_text_detects_encoding_from_the_head_only(tmp_path):
-    from renovml._encoding import open_text
+    from renovml.text.encoding import open_text
 
     path = tmp_path / "big5.jsonl"
     line = json.dumps({"text": TRAD}, ensure_ascii=False) + "\n"

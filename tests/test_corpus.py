@@ -7,7 +7,8 @@ import pytest
 from conftest import ROOT, SEED_PATHS
 
 import renovml
-from renovml.corpus import (
+from renovml.errors import CorpusError
+from renovml.training.corpus import (
     THEMES,
     corpus_hash,
     corpus_stats,
@@ -15,7 +16,6 @@ from renovml.corpus import (
     read_corpus,
     validate_corpus,
 )
-from renovml.errors import CorpusError
 
 CORPUS = ROOT / "seeds" / "corpus"
 

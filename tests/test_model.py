@@ -10,8 +10,9 @@ from conftest import ROOT, SEED_PATHS
 
 import renovml
 from renovml import ArtifactError
-from renovml._artifact import MANIFEST_NAME, ModelVersionWarning, load, save
-from renovml.corpus import THEMES, corpus_hash
+from renovml.model.artifact import MANIFEST_NAME, ModelVersionWarning, load, save
+from renovml.themes import THEMES
+from renovml.training.corpus import corpus_hash
 
 TEXTS = [
     "争取中央补助资金和地方政府专项债券共3.2亿元用于老旧小区改造。",
@@ -119,9 +120,9 @@ def test_tag_empty_article(tiny_model):
     assert tagged.summary == {t: 0.0 for t in THEMES}
 
 
-def test_pipeline_pickles_without_a_tokenizer(tiny_model):
-    blob = pickle.dumps(tiny_model.pipeline)
-    assert b"renovml._tokens" in blob and b"tokenize" in blob
+def test_classifier_pickles_without_a_tokenizer(tiny_model):
+    blob = pickle.dumps(tiny_model.classifier)
+    assert b"renovml.model.tokens" in blob and b"tokenize" in blob
     assert b"jieba" not in blob  # the Tokenizer object (and its lock) is not in the file
 
 
@@ -159,7 +160,7 @@ def test_missing_manifest_needs_trust(tiny_model, tmp_path):
 
 
 def test_scikit_learn_version_mismatch_is_reported(tiny_model, tmp_path, monkeypatch):
-    import renovml._artifact as artifact
+    import renovml.model.artifact as artifact
 
     real = artifact.versions()
     monkeypatch.setattr(artifact, "versions",
@@ -199,9 +200,9 @@ def test_shipped_model_card_matches_the_artifact():
 
 FIT_TINY = """
 import sys
-from renovml.corpus import read_corpus
-from renovml._training import Config, fit_model, units_of
-from renovml._artifact import save
+from renovml.training.corpus import read_corpus
+from renovml.training.cv import Config, fit_model, units_of
+from renovml.model.artifact import save
 articles = read_corpus(sys.argv[1])
 model = fit_model(Config("tiny", context_weight=0.3), units_of(articles, "sentence"),
                   thresholds=[0.5] * 4, paragraph_thresholds=[0.5] * 4, metadata={})
@@ -230,7 +231,7 @@ def test_paragraph_scores_are_the_max_of_their_sentences(tiny_model):
     got = tiny_model.predict_proba(paragraphs, unit="paragraph")
     for row, paragraph in zip(got, paragraphs):
         parts = [s.text for s in renovml.sections(renovml.clean(paragraph), "sentence")]
-        from renovml._context import with_context
+        from renovml.model.context import with_context
 
-        expected = tiny_model.pipeline.predict_proba(with_context([parts], "sentence")).max(axis=0)
+        expected = tiny_model.classifier.predict_proba(with_context([parts], "sentence")).max(axis=0)
         np.testing.assert_allclose(row, expected)

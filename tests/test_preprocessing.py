@@ -3,7 +3,7 @@
 import pytest
 
 from renovml import clean
-from renovml import preprocessing as pp
+from renovml.text import cleaning as pp
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ import pytest
 from conftest import ROOT
 
 import renovml
-from renovml import _tokens
-from renovml._context import is_heading, with_context
-from renovml.corpus import read_corpus
+from renovml.model import tokens as _tokens
+from renovml.model.context import is_heading, with_context
+from renovml.training.corpus import read_corpus
 
 
 def test_tokenizer_is_private_and_built_once():

@@ -12,7 +12,7 @@ import html
 from collections.abc import Callable
 from functools import lru_cache
 
-from renovml import _patterns as P
+from renovml.text import patterns as P
 
 __all__ = [
     "CLEAN_STEPS",

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 
-from renovml.corpus import THEMES
 from renovml.errors import DependencyError
+from renovml.themes import THEMES
 
 __all__ = ["BACKENDS", "lexicon", "lexicon_counts", "set_backend", "token_cache", "tokenize",
            "tokenizer"]

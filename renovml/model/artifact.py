@@ -18,16 +18,16 @@ from pathlib import Path
 
 import joblib
 
-from renovml._model import ThemeModel
-from renovml.corpus import THEMES
 from renovml.errors import ArtifactError
+from renovml.model.theme_model import ThemeModel
+from renovml.themes import THEMES
 
 __all__ = ["ARTIFACT_NAME", "MANIFEST_NAME", "ModelVersionWarning", "load", "save",
            "shipped_model_path"]
 
 ARTIFACT_NAME = "renovml-themes.joblib"
 MANIFEST_NAME = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the classifiers are fitted renovml ThemeClassifier estimators
 
 
 class ModelVersionWarning(UserWarning):
@@ -82,8 +82,8 @@ def save(model: ThemeModel, directory: str | os.PathLike) -> Path:
         "thresholds": [float(t) for t in model.thresholds],
         "paragraph_thresholds": [float(t) for t in model.paragraph_thresholds],
         "paragraph_mode": model.paragraph_mode,
-        "pipeline": model.pipeline,
-        "paragraph_pipeline": model.paragraph_pipeline,
+        "classifier": model.classifier,
+        "paragraph_classifier": model.paragraph_classifier,
         "versions": versions(),
         "metadata": model.metadata,
     }
@@ -165,8 +165,8 @@ def load(path: str | os.PathLike | None = None, *, trusted: bool = False) -> The
     if tuple(payload["themes"]) != THEMES:
         raise ArtifactError(f"{path}: themes {payload['themes']} differ from {list(THEMES)}")
     _check_versions(payload.get("versions", {}), str(path))
-    return ThemeModel(pipeline=payload["pipeline"], thresholds=payload["thresholds"],
+    return ThemeModel(classifier=payload["classifier"], thresholds=payload["thresholds"],
                       paragraph_thresholds=payload["paragraph_thresholds"],
                       paragraph_mode=payload["paragraph_mode"],
-                      paragraph_pipeline=payload["paragraph_pipeline"],
+                      paragraph_classifier=payload["paragraph_classifier"],
                       metadata=payload.get("metadata", {}))

@@ -144,7 +144,7 @@ def iter_tasks(paths: Iterable[str], *, text_field: str = "text", id_field: str 
             data = getattr(stream, "buffer", stream).read()
             if isinstance(data, bytes):
                 try:
-                    from renovml._encoding import decode_bytes
+                    from renovml.text.encoding import decode_bytes
 
                     data = decode_bytes(data, name="<stdin>")
                 except InputError as exc:
@@ -168,7 +168,7 @@ def iter_tasks(paths: Iterable[str], *, text_field: str = "text", id_field: str 
 def _records_of_file(path: str, kind: str, text_field: str, id_field: str | None):
     """The records of a .jsonl/.csv/.tsv file, read line by line; a file that stops
     decoding part-way yields an error task for the rest of it."""
-    from renovml._encoding import open_text
+    from renovml.text.encoding import open_text
 
     try:
         handle = open_text(path)
@@ -197,7 +197,7 @@ def init_worker(model_path: str | None, trusted: bool, unit: str, thresholds: di
                 explain: int, backend: str = "jieba", model=None) -> None:
     """Load the model (unless given) and the word segmenter once per process."""
     import renovml
-    from renovml import _tokens
+    from renovml.model import tokens as _tokens
 
     _tokens.set_backend(backend)
     if model is None:
@@ -207,9 +207,9 @@ def init_worker(model_path: str | None, trusted: bool, unit: str, thresholds: di
 
 
 def _article_of(task: Task):
-    from renovml._encoding import read_text
-    from renovml._html import extract_main_text
-    from renovml._sections import Article
+    from renovml.text.encoding import read_text
+    from renovml.text.markup import extract_main_text
+    from renovml.text.sections import Article
 
     if task.kind == "error":
         raise InputError(task.data)

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from renovml._context import with_context
-from renovml._features import as_inputs
-from renovml._sections import UNITS, Article, Section
-from renovml.corpus import THEMES
+from renovml.model.context import with_context
+from renovml.model.features import as_inputs
+from renovml.text.sections import UNITS, Article, Section
+from renovml.themes import THEMES
 
 __all__ = ["SectionThemes", "TaggedArticle", "ThemeModel", "rollup"]
 
@@ -71,19 +71,19 @@ class ThemeModel:
     thresholds for sentences and paragraphs, tuned on out-of-fold predictions.
     """
 
-    def __init__(self, *, pipeline, thresholds: Sequence[float],
+    def __init__(self, *, classifier, thresholds: Sequence[float],
                  paragraph_thresholds: Sequence[float] | None = None,
                  themes: Sequence[str] = THEMES, paragraph_mode: str = "aggregate",
-                 paragraph_pipeline=None, metadata: dict | None = None):
+                 paragraph_classifier=None, metadata: dict | None = None):
         if tuple(themes) != THEMES:
             raise ValueError(f"themes must be {THEMES}, got {tuple(themes)}")
         if paragraph_mode not in ("aggregate", "direct"):
             raise ValueError(f"paragraph_mode must be 'aggregate' or 'direct', "
                              f"got {paragraph_mode!r}")
-        if paragraph_mode == "direct" and paragraph_pipeline is None:
-            raise ValueError("paragraph_mode='direct' needs a paragraph_pipeline")
-        self.pipeline = pipeline
-        self.paragraph_pipeline = paragraph_pipeline
+        if paragraph_mode == "direct" and paragraph_classifier is None:
+            raise ValueError("paragraph_mode='direct' needs a paragraph_classifier")
+        self.classifier = classifier
+        self.paragraph_classifier = paragraph_classifier
         self.paragraph_mode = paragraph_mode
         self.thresholds = np.asarray(thresholds, dtype=float)
         self.paragraph_thresholds = np.asarray(
@@ -117,17 +117,17 @@ class ThemeModel:
         if not inputs:
             return np.zeros((0, len(self.themes)))
         if unit == "paragraph" and self.paragraph_mode == "direct":
-            return self.paragraph_pipeline.predict_proba(inputs)
+            return self.paragraph_classifier.predict_proba(inputs)
         if unit == "paragraph":
             return self._paragraphs_from_sentences(inputs)
         if unit != "sentence":
             raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
-        return self.pipeline.predict_proba(inputs)
+        return self.classifier.predict_proba(inputs)
 
     def _paragraphs_from_sentences(self, inputs: list[dict]) -> np.ndarray:
         """Split each paragraph into sentences, score them all in one pass, roll up."""
-        from renovml._sections import sections
-        from renovml.preprocessing import clean
+        from renovml.text.cleaning import clean
+        from renovml.text.sections import sections
 
         sentence_inputs, owner = [], []
         for i, x in enumerate(inputs):
@@ -135,7 +135,7 @@ class ThemeModel:
             parts = [s.text for s in sections(text, "sentence")] or [text]
             sentence_inputs += with_context([parts], "sentence", clean=True)
             owner += [i] * len(parts)
-        return rollup(self.pipeline.predict_proba(sentence_inputs), np.array(owner))[1]
+        return rollup(self.classifier.predict_proba(sentence_inputs), np.array(owner))[1]
 
     def predict(self, texts, *, unit: str = "sentence") -> list[list[str]]:
         """The themes of each text: those whose probability reaches its threshold."""
@@ -172,9 +172,9 @@ class ThemeModel:
             first; a weight is the term's contribution to the theme's log-odds.
             Only words, character n-grams and lexicon terms found in ``text``.
         """
-        from renovml._explain import explain_terms
+        from renovml.model.explain import explain_terms
 
-        return explain_terms(self.pipeline, text, self.themes, top)
+        return explain_terms(self.classifier, text, self.themes, top)
 
     # --- articles -------------------------------------------------------------
     def tag(self, article, unit: str = "paragraph", *, thresholds=None) -> TaggedArticle:
@@ -199,7 +199,7 @@ class ThemeModel:
     def tag_many(self, articles, unit: str = "paragraph", *,
                  thresholds=None) -> list[TaggedArticle]:
         """Tag several articles with one pass through the classifier (much faster than
-        calling :meth:`tag` on each: the pipeline's per-call cost is paid once)."""
+        calling :meth:`tag` on each: the classifier's per-call cost is paid once)."""
         if unit not in UNITS:
             raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
         th = self.thresholds_for(unit, thresholds)
@@ -218,8 +218,8 @@ class ThemeModel:
         direct = unit == "paragraph" and self.paragraph_mode == "direct"
         inputs = [x for _, _, _, by_p in prepared
                   for x in with_context(by_p, "paragraph" if direct else "sentence", clean=True)]
-        pipeline = self.paragraph_pipeline if direct else self.pipeline
-        all_proba = (pipeline.predict_proba(inputs) if inputs
+        classifier = self.paragraph_classifier if direct else self.classifier
+        all_proba = (classifier.predict_proba(inputs) if inputs
                      else np.zeros((0, len(self.themes))))
         out, offset = [], 0
         for article, sentences, paragraphs, _ in prepared:

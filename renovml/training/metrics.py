@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from renovml.corpus import THEMES
+from renovml.model.estimator import label_matrix
+from renovml.themes import THEMES
 
 __all__ = ["best_thresholds", "calibration", "label_matrix", "scores"]
-
-
-def label_matrix(labels: list[list[str]]) -> np.ndarray:
-    """A (n, 4) 0/1 matrix of theme labels, columns in the order of THEMES."""
-    y = np.zeros((len(labels), len(THEMES)), dtype=np.int8)
-    for i, row in enumerate(labels):
-        for theme in row:
-            y[i, THEMES.index(theme)] = 1
-    return y
 
 
 def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:

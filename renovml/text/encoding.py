@@ -6,9 +6,9 @@ import codecs
 import os
 from pathlib import Path
 
-from renovml._patterns import CJK_CHAR
 from renovml.errors import BinaryInputError, DecodingError, InputError
-from renovml.preprocessing import to_simplified
+from renovml.text.cleaning import to_simplified
+from renovml.text.patterns import CJK_CHAR
 
 __all__ = ["decode_bytes", "open_text", "read_text"]
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from renovml import _patterns as P
-from renovml._encoding import read_text
-from renovml.preprocessing import clean_with_metadata
+from renovml.text import patterns as P
+from renovml.text.cleaning import clean_with_metadata
+from renovml.text.encoding import read_text
 
 __all__ = ["UNITS", "Article", "Section", "sections"]
 

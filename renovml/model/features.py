@@ -13,8 +13,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from renovml._tokens import lexicon_counts, tokenize
-from renovml.preprocessing import clean
+from renovml.model.tokens import lexicon_counts, tokenize
+from renovml.text.cleaning import clean
 
 __all__ = ["as_inputs", "build_features"]
 

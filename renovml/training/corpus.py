@@ -27,10 +27,10 @@ from importlib import resources
 from pathlib import Path
 
 from renovml.errors import CorpusError
+from renovml.themes import THEMES
 
 __all__ = [
     "GENRES",
-    "THEMES",
     "CorpusProblem",
     "corpus_files",
     "corpus_hash",
@@ -40,8 +40,6 @@ __all__ = [
     "validate_corpus",
 ]
 
-#: The four theme ids, in the order of every score column.
-THEMES: tuple[str, ...] = ("funding", "governance", "infrastructure", "management")
 GENRES: tuple[str, ...] = (
     "meeting_report", "inspection_tour", "consultation_session", "implementation_plan",
     "policy_interpretation", "resident_notice", "interview", "financing_news",
@@ -144,7 +142,7 @@ def is_reserved(url: str = "", title: str = "", text: str = "") -> bool:
     Matches the normalized URL, the normalized title, or (given the article's
     text) three or more of the distinctive figures it reports.
     """
-    from renovml.preprocessing import to_simplified
+    from renovml.text.cleaning import to_simplified
 
     reserved = _reserved()
     if url and _h(_norm_url(url)) in reserved["urls"]:

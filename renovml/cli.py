@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from renovml.corpus import THEMES
+from renovml.themes import THEMES
 
 __all__ = ["build_parser", "main"]
 
@@ -222,7 +222,7 @@ def _summaries(path: Path, fmt: str) -> Iterator[dict]:
 def _predict(args) -> int:
     from tqdm import tqdm
 
-    from renovml._batch import iter_tasks, run_tasks
+    from renovml.batch import iter_tasks, run_tasks
 
     for option, given in (("--resume", args.resume), ("--summary", args.summary)):
         if given and not args.output:
@@ -234,7 +234,7 @@ def _predict(args) -> int:
     import renovml
 
     model = renovml.load(args.model, trusted=args.trusted)
-    from renovml._tokens import set_backend
+    from renovml.model.tokens import set_backend
 
     set_backend(args.tokenizer)  # fails here, clearly, if rjieba is asked for and missing
     init_args = (args.model, args.trusted, args.unit, thresholds, args.explain, args.tokenizer)
@@ -300,33 +300,15 @@ def _write_summary(output: Path, fmt: str, path: Path) -> None:
 
 
 def _eval(args) -> int:
-    import numpy as np
-
     import renovml
-    from renovml._evaluate import scores
-    from renovml._model import rollup
-    from renovml._training import units_of
-    from renovml.corpus import read_corpus, validate_corpus
 
     model = renovml.load(args.model, trusted=args.trusted)
-    articles = read_corpus(args.corpus)
-    validate_corpus(articles, check_reserved=False)
-    S, P = units_of(articles, "sentence"), units_of(articles, "paragraph")
-    sentence_proba = model.pipeline.predict_proba(S.inputs)
-    if model.paragraph_mode == "direct":
-        paragraph_proba = model.paragraph_pipeline.predict_proba(P.inputs)
-    else:
-        paragraph_proba = rollup(sentence_proba, S.paragraph_of)[1]
-    result = {
-        "corpus": args.corpus, "articles": len(articles),
-        "sentence": scores(S.y, (sentence_proba >= model.thresholds).astype(np.int8)),
-        "paragraph": scores(P.y, (paragraph_proba >= model.paragraph_thresholds).astype(np.int8)),
-    }
+    result = {"corpus": args.corpus, **renovml.evaluate(model, args.corpus)}
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
-    print(f"{args.corpus}: {len(articles)} articles, {len(P.inputs)} paragraphs, "
-          f"{len(S.inputs)} sentences")
+    print(f"{args.corpus}: {result['articles']} articles, {result['paragraphs']} paragraphs, "
+          f"{result['sentences']} sentences")
     for unit in ("sentence", "paragraph"):
         s = result[unit]
         print(f"\n{unit:<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")

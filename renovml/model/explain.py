@@ -6,8 +6,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from renovml._features import section_texts
-from renovml._tokens import lexicon, tokenize
+from renovml.model.features import section_texts
+from renovml.model.tokens import lexicon, tokenize
 
 
 def _section_union(pipeline):
@@ -16,13 +16,14 @@ def _section_union(pipeline):
     return section.named_steps["union"]
 
 
-def explain_terms(pipeline, text: str, themes, top: int) -> dict[str, list[tuple[str, float]]]:
+def explain_terms(classifier, text: str, themes, top: int) -> dict[str, list[tuple[str, float]]]:
     """Contribution (feature value x coefficient) of each term of ``text`` to each
     theme's log-odds, over the section's own word, character and lexicon features."""
     if not isinstance(text, str):
         raise TypeError(f"explain() expects a str, got {type(text).__name__}")
     if top < 1:
         raise ValueError(f"top must be a positive integer, got {top}")
+    pipeline = classifier.pipeline_
     clean_text = section_texts([{"text": text}])[0]
     union = _section_union(pipeline)
     estimators = pipeline.named_steps["classifier"].estimators_

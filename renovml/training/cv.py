@@ -11,27 +11,24 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
 
-from renovml._context import with_context
-from renovml._evaluate import best_thresholds, label_matrix
-from renovml._features import build_features
-from renovml._model import ThemeModel, rollup
-from renovml._tokens import lexicon_counts, token_cache
-from renovml.corpus import THEMES
+from renovml.model.context import with_context
+from renovml.model.estimator import ThemeClassifier
+from renovml.model.theme_model import ThemeModel, rollup
+from renovml.model.tokens import lexicon_counts, token_cache
+from renovml.themes import THEMES
+from renovml.training.metrics import best_thresholds, label_matrix
 
-__all__ = ["Config", "Units", "build_pipeline", "cross_validate", "fit_model", "make_folds",
-           "units_of"]
+__all__ = ["Config", "Units", "cross_validate", "evaluate_split", "fit_model", "inner_folds",
+           "keyword_predictions", "make_folds", "subset_units", "units_of"]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Config:
-    """A classifier configuration: which features, how much context, regularisation."""
+    """A named candidate configuration of :class:`~renovml.ThemeClassifier`."""
 
     name: str
     words: bool = True
@@ -41,16 +38,14 @@ class Config:
     neighbours: bool = True
     C: float = 10.0
     class_weight: str | None = None
+    random_state: int = 0
 
-
-def build_pipeline(config: Config, random_state: int = 0) -> Pipeline:
-    """TF-IDF features followed by one logistic regression per theme."""
-    features = build_features(words=config.words, chars=config.chars, lexicon=config.lexicon,
-                              context_weight=config.context_weight, neighbours=config.neighbours)
-    classifier = OneVsRestClassifier(LogisticRegression(
-        C=config.C, solver="liblinear", class_weight=config.class_weight,
-        max_iter=1000, random_state=random_state))
-    return Pipeline([("features", features), ("classifier", classifier)])
+    def estimator(self) -> ThemeClassifier:
+        """An unfitted classifier of this configuration."""
+        return ThemeClassifier(words=self.words, chars=self.chars, lexicon=self.lexicon,
+                               context_weight=self.context_weight, neighbours=self.neighbours,
+                               C=self.C, class_weight=self.class_weight,
+                               random_state=self.random_state)
 
 
 @dataclass
@@ -112,12 +107,10 @@ def make_folds(articles: list[dict], n_splits: int = 5) -> dict[str, int]:
 
 
 def _fit_predict(config: Config, train: Units, test_inputs: list[dict]) -> np.ndarray:
-    pipeline = build_pipeline(config)
-    pipeline.fit(train.inputs, train.y)
-    return pipeline.predict_proba(test_inputs)
+    return config.estimator().fit(train.inputs, train.y).predict_proba(test_inputs)
 
 
-def _subset(units: Units, mask: np.ndarray) -> Units:
+def subset_units(units: Units, mask: np.ndarray) -> Units:
     idx = np.flatnonzero(mask)
     return Units([units.inputs[i] for i in idx], units.y[idx], units.groups[idx],
                  units.paragraph_of[idx] if len(units.paragraph_of) else units.paragraph_of)
@@ -127,11 +120,11 @@ def _oof(config: Config, units: Units, fold_of: np.ndarray) -> np.ndarray:
     proba = np.zeros(units.y.shape, dtype=float)
     for k in np.unique(fold_of):
         test = fold_of == k
-        proba[test] = _fit_predict(config, _subset(units, ~test), _subset(units, test).inputs)
+        proba[test] = _fit_predict(config, subset_units(units, ~test), subset_units(units, test).inputs)
     return proba
 
 
-def _inner_folds(groups: np.ndarray, n_splits: int) -> np.ndarray:
+def inner_folds(groups: np.ndarray, n_splits: int) -> np.ndarray:
     fold_of = np.zeros(len(groups), dtype=int)
     for k, (_, test) in enumerate(GroupKFold(n_splits=n_splits).split(groups, groups=groups)):
         fold_of[test] = k
@@ -154,7 +147,11 @@ def evaluate_split(config: Config, train: Units, held: Units, *, inner_splits: i
     """Fit on ``train`` and score ``held``, with per-theme thresholds tuned on out-of-fold
     predictions of an inner grouped split of ``train`` only. With ``paragraph_y``,
     sentence scores are also rolled up to ``held``'s paragraphs."""
-    inner = _oof(config, train, _inner_folds(train.groups, inner_splits))
+    n_groups = len(np.unique(train.groups))
+    if n_groups < 2:
+        raise ValueError(f"a training split holds {n_groups} article(s); tuning thresholds "
+                         "needs at least 2 (use fewer folds or a larger corpus)")
+    inner = _oof(config, train, inner_folds(train.groups, min(inner_splits, n_groups)))
     th = best_thresholds(train.y, inner)
     proba = _fit_predict(config, train, held.inputs)
     result = SplitResult(proba, (proba >= th).astype(np.int8), th)
@@ -204,15 +201,15 @@ def cross_validate(config: Config, units: Units, folds: dict[str, int], *,
     with token_cache():
         for k in sorted(set(fold_of.tolist())):
             test = fold_of == k
-            held = _subset(units, test)
-            fold = evaluate_split(config, _subset(units, ~test), held, inner_splits=inner_splits,
+            held = subset_units(units, test)
+            fold = evaluate_split(config, subset_units(units, ~test), held, inner_splits=inner_splits,
                                   paragraph_y=paragraph_y if rolled else None)
             proba[test], pred[test] = fold.proba, fold.pred
             thresholds.append(fold.thresholds.round(2).tolist())
             if rolled:
                 para_pred[fold.para_ids] = fold.para_pred
                 para_fold[fold.para_ids] = k
-            logger.info("%s: fold %d done", config.name, k)
+            logger.debug("%s: fold %d done", config.name, k)
     result = CVResult(proba, pred, units.y, fold_of, thresholds)
     if rolled:
         _, result.para_proba = rollup(proba, units.paragraph_of)
@@ -222,7 +219,7 @@ def cross_validate(config: Config, units: Units, folds: dict[str, int], *,
 
 def keyword_predictions(units: Units) -> np.ndarray:
     """The keyword-lexicon rule: a theme whenever one of its lexicon terms occurs."""
-    from renovml._features import section_texts
+    from renovml.model.features import section_texts
 
     return (np.array([lexicon_counts(t) for t in section_texts(units.inputs)]) > 0).astype(np.int8)
 
@@ -232,17 +229,17 @@ def fit_model(config: Config, sentences: Units, *, thresholds, paragraph_thresho
               paragraphs: Units | None = None, metadata: dict | None = None) -> ThemeModel:
     """Fit the final model on every section of the corpus."""
     with token_cache():
-        pipeline = build_pipeline(config).fit(sentences.inputs, sentences.y)
-        paragraph_pipeline = None
+        classifier = config.estimator().fit(sentences.inputs, sentences.y)
+        paragraph_classifier = None
         if paragraph_mode == "direct":
-            paragraph_pipeline = build_pipeline(paragraph_config or config).fit(
+            paragraph_classifier = (paragraph_config or config).estimator().fit(
                 paragraphs.inputs, paragraphs.y)
-    for fitted in (pipeline, paragraph_pipeline):
+    for fitted in (classifier, paragraph_classifier):
         if fitted is not None:
-            _drop_stop_words(fitted)
-    return ThemeModel(pipeline=pipeline, thresholds=thresholds,
+            _drop_stop_words(fitted.pipeline_)
+    return ThemeModel(classifier=classifier, thresholds=thresholds,
                       paragraph_thresholds=paragraph_thresholds, paragraph_mode=paragraph_mode,
-                      paragraph_pipeline=paragraph_pipeline, metadata=metadata)
+                      paragraph_classifier=paragraph_classifier, metadata=metadata)
 
 
 def _drop_stop_words(estimator) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from renovml.text import patterns as P
+from renovml.text.chrome import chrome_kinds
 
 __all__ = [
     "CLEAN_STEPS",
@@ -114,36 +115,27 @@ def collapse_doubled_punctuation(text: str) -> str:
     return text
 
 
-def _is_chrome(line: str) -> bool:
-    return bool(P.CHROME_LINE.match(line.strip()))
-
-
 def remove_related_headlines(text: str) -> str:
-    """Remove a trailing list of related-article headlines.
+    """Remove lists of related-article headlines: those under a 相关新闻/推荐阅读 header,
+    and headline-shaped lines after the article once its closing chrome has begun.
 
-    The list is recognised only inside the page's closing chrome: scanning up
-    from the end over lines that are chrome or headline-shaped, the headline
-    lines that follow the first chrome line of that tail are removed. A last
-    line of the article above the chrome (a byline, a date) stays.
+    :func:`remove_chrome_lines` removes these too; this step removes only them.
     """
     lines = text.split("\n")
-    start = len(lines)
-    while start > 0:
-        stripped = lines[start - 1].strip()
-        if stripped and not (_is_chrome(stripped) or P.HEADLINE_LIKE.match(stripped)):
-            break
-        start -= 1
-    tail = lines[start:]
-    first_chrome = next((i for i, ln in enumerate(tail) if ln.strip() and _is_chrome(ln)), None)
-    if first_chrome is None:
-        return text
-    kept = tail[:first_chrome] + [ln for ln in tail[first_chrome:] if _is_chrome(ln)]
-    return "\n".join(lines[:start] + kept)
+    kinds = chrome_kinds(lines)
+    return "\n".join(ln for ln, kind in zip(lines, kinds) if kind != "related")
 
 
 def remove_chrome_lines(text: str) -> str:
-    """Remove whole lines of page chrome: 责编, 来源, 分享到, [打印], 请输入验证码..."""
-    return "\n".join(ln for ln in text.split("\n") if not (ln.strip() and _is_chrome(ln)))
+    """Remove the lines of page chrome: bylines, sources, dates, toolbars, share prompts,
+    breadcrumbs, keyword lists, counters, captions, headline lists, pagination, comment and
+    forum chrome, contact and copyright lines (:mod:`renovml.text.chrome` says how).
+
+    A line of the article that merely mentions 来源 or 编辑 stays.
+    """
+    lines = text.split("\n")
+    kinds = chrome_kinds(lines)
+    return "\n".join(ln for ln, kind in zip(lines, kinds) if kind is None and ln.strip())
 
 
 def _metadata_pairs(line: str) -> list[tuple[str, str]] | None:
@@ -228,7 +220,6 @@ CLEAN_STEPS: tuple[Callable[[str], str], ...] = (
     collapse_doubled_punctuation,
     tidy_lines,
     remove_metadata_header,
-    remove_related_headlines,
     remove_chrome_lines,
     drop_duplicate_paragraphs,
     tidy_lines,

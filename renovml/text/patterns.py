@@ -61,29 +61,6 @@ COMMA_NEXT_TO_MARK = re.compile("，+(?=[、。；：！？])|(?<=[、。；：�
 REPEATED_MARK = re.compile("([，、。；：])\\1+")
 FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
-# --- page chrome: matched against a whole stripped line ---------------------
-_CHROME_WORD = (
-    r"下载|打印|关闭|关闭窗口|打印本页|打印此页|打印正文|收藏|分享到|分享|字号|字体|大|中|小|默认|"
-    r"返回顶部|返回首页|返回|顶部|纠错|我要纠错|保存|保存本页|复制链接|微信|微博|QQ空间|"
-    r"下载APP|下载客户端|打开APP|APP|点赞|评论|转发|在看"
-)
-CHROME_LINE = re.compile(
-    r"^(?:"
-    # editor / source / counters: a short label with at most a short value
-    r"(?:责任编辑|责编|编辑|审核|审校|校对|终审|初审|复审|来源|信息来源|文章来源|稿件来源|稿源|"
-    r"浏览量|浏览次数|阅读量|阅读数|点击数|点击量|访问量|访问次数)\s*[:：]\s*[^。！？；]{0,40}"
-    # rows of buttons: [下载] [打印] [关闭], 字号：大 中 小, 分享到：
-    rf"|(?:[\[【（(]?\s*(?:{_CHROME_WORD})\s*[\]】）)]?\s*[:：|/｜]?\s*)+[\s\W_]*"
-    r"|扫一扫[^。！？；]{0,30}|(?:请)?输入验证码[^。！？；]{0,20}|看不清[^。！？；]{0,12}|验证码"
-    r"|政府信息公开|信息公开|附件\s*[:：]?|相关(?:新闻|阅读|文章|链接|推荐)\s*[:：]?"
-    r"|(?:上一篇|下一篇)\s*[:：][^。！？；]{0,60}"
-    r"|(?:版权所有|Copyright|©)[^。！？；]{0,80}"
-    r"|(?:\d{1,3}|[一二三四五六七八九十]{1,3})[.．、)）]?"  # a list number left by tag soup
-    r"|[\s\W_]*"  # nothing but punctuation and brackets
-    r")$",
-    re.I,
-)
-
 # --- metadata header ---------------------------------------------------------
 METADATA_KEYS = (
     "索引号", "文号", "发文字号", "发文日期", "成文日期", "发布日期", "发布时间", "更新时间",
@@ -97,5 +74,3 @@ _KEY_ALTERNATION = "|".join(
 METADATA_KEY = re.compile(f"(?:^|(?<=[\\s|｜]))({_KEY_ALTERNATION})(?:\\s*[:：]\\s*|\\s+|$)")
 METADATA_LINE_START = re.compile(f"^\\s*(?:{_KEY_ALTERNATION})(?:\\s*[:：]|\\s+|$)")
 
-# A line that reads as a headline: no sentence end, not too long.
-HEADLINE_LIKE = re.compile("^.{1,48}(?<![。；…])$")

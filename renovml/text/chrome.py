@@ -185,6 +185,10 @@ def line_kind(line: str) -> str | None:
     if not text:
         return None
     n = len(text)
+    if n > 160:
+        return None  # running text: no chrome line is this long
+    if n > 80 and "。" in text:
+        return "copyright" if _COPYRIGHT.search(text) else None
     if not _CJK.search(text) and not any(ch.isalnum() for ch in text):
         return "toolbar"  # nothing but punctuation and brackets
     if _DEBRIS.match(text):

@@ -9,6 +9,7 @@ whole lines by their shape, so a content sentence that merely mentions 来源 or
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -40,8 +41,7 @@ def strip_html(text: str) -> str:
     Block-level tags become line breaks so paragraphs stay apart.
     """
     if "<" in text:
-        text = P.HTML_COMMENT.sub("", text)
-        text = P.SCRIPT_OR_STYLE.sub("", text)
+        text = _drop_raw_text(text)
         text = P.BLOCK_TAG.sub("\n", text)
         text = P.HTML_TAG.sub("", text)
     # Unescape to a fixed point (&amp;lt; is two layers deep) and strip tags the
@@ -56,6 +56,28 @@ def strip_html(text: str) -> str:
     return text
 
 
+def _drop_raw_text(text: str) -> str:
+    """Remove comments and script/style/noscript elements in one left-to-right pass.
+
+    An unclosed one runs to the end of the text, as in a browser.
+    """
+    out, pos = [], 0
+    while (m := P.RAW_TEXT_START.search(text, pos)) is not None:
+        out.append(text[pos:m.start()])
+        if m.group(1) is None:  # a comment
+            end = text.find("-->", m.end())
+            pos = len(text) if end == -1 else end + 3
+            continue
+        close = P.RAW_TEXT_END[m.group(1).lower()].search(text, m.end())
+        if close is None:
+            pos = len(text)
+            continue
+        end = text.find(">", close.end())
+        pos = len(text) if end == -1 else end + 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def normalize_whitespace(text: str) -> str:
     """Drop zero-width characters; make NBSP, full-width and other spaces plain.
 
@@ -68,7 +90,21 @@ def normalize_whitespace(text: str) -> str:
     text = P.ZERO_WIDTH.sub("", text)
     text = P.ODD_SPACE.sub(" ", text)
     text = P.SPACE_RUN.sub(" ", text)
-    return P.SPACE_NEAR_CJK_PUNCT.sub("", text)
+    return _drop_spaces_near_punctuation(text)
+
+
+def _drop_spaces_near_punctuation(text: str) -> str:
+    """Remove every run of spaces that touches Chinese punctuation on either side."""
+    if " " not in text:
+        return text
+
+    def keep(m: re.Match) -> str:
+        start, end = m.span()
+        touches = (start and P.CJK_PUNCT_CHAR.match(text, start - 1)) or (
+            end < len(text) and P.CJK_PUNCT_CHAR.match(text, end))
+        return "" if touches else m.group()
+
+    return P.SPACE_RUN_ANY.sub(keep, text)
 
 
 def strip_pinyin_annotations(text: str) -> str:
@@ -101,14 +137,28 @@ def normalize_width(text: str) -> str:
     """Make half-width , : ; ? ! touching Chinese text full-width, and
     full-width letters and digits half-width."""
     text = P.FULLWIDTH_ALNUM.sub(lambda m: chr(ord(m.group()) - 0xFEE0), text)
-    text = P.HALF_WIDTH_PUNCT.sub(lambda m: P.HALF_TO_FULL[m.group(1) or m.group(2)], text)
-    return P.SPACE_NEAR_CJK_PUNCT.sub("", text)
+    text = P.HALF_WIDTH_PUNCT.sub(lambda m: P.HALF_TO_FULL[m.group()], text)
+    return _drop_spaces_near_punctuation(text)
+
+
+def _drop_commas_beside_marks(text: str) -> str:
+    """Remove every run of ``，`` that touches 、。；：！？ on either side."""
+    if not P.COMMA_BESIDE_MARK.search(text):
+        return text
+
+    def keep(m: re.Match) -> str:
+        start, end = m.span()
+        touches = (start and text[start - 1] in P.MARKS_BESIDE_COMMA) or (
+            end < len(text) and text[end] in P.MARKS_BESIDE_COMMA)
+        return "" if touches else m.group()
+
+    return P.COMMA_RUN.sub(keep, text)
 
 
 def collapse_doubled_punctuation(text: str) -> str:
     """Repair doubled or stray marks: ``，，`` -> ``，``, ``，、`` -> ``、``, ``，。`` -> ``。``."""
     for _ in range(3):
-        fixed = P.REPEATED_MARK.sub(r"\1", P.COMMA_NEXT_TO_MARK.sub("", text))
+        fixed = P.REPEATED_MARK.sub(r"\1", _drop_commas_beside_marks(text))
         if fixed == text:
             break
         text = fixed

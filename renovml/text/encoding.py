@@ -32,6 +32,10 @@ _LEGACY = ("gb18030", "cp950", "big5hkscs")
 _MIN_CJK_FOR_SCORING = 8
 _MIN_COMMON_SHARE = 0.25
 _SNIFF_BYTES = 1 << 16
+# Byte-order marks, UTF-32 first: UTF-32-LE's BOM starts with UTF-16-LE's.
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
 # C0 control bytes that do not occur in text files (tab, newlines, form feed and ESC do).
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
 
@@ -55,8 +59,7 @@ def _looks_binary(data: bytes) -> bool:
 
 def _detect(data: bytes, name: str) -> tuple[str, str]:
     """(encoding, decoded text) of ``data``."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
                 return encoding, data.decode(encoding)
@@ -94,7 +97,7 @@ def decode_bytes(data: bytes, *, name: str = "<bytes>") -> str:
     Parameters
     ----------
     data : bytes
-        The raw content: UTF-8 (with or without BOM), UTF-16 with BOM,
+        The raw content: UTF-8 (with or without BOM), UTF-16 or UTF-32 with BOM,
         GB18030/GBK/GB2312 or Big5.
     name : str
         What to call the input in error messages (a path, an id).
@@ -120,7 +123,9 @@ def open_text(path: str | os.PathLike, *, sniff_bytes: int = 1 << 20):
     """Open a possibly large text file for streaming, its encoding detected from its head.
 
     The first ``sniff_bytes`` (cut back to the last line break, so no character is
-    split) decide the encoding; the file is then read line by line, never whole.
+    split) decide the encoding, unless the file starts with a UTF-16 or UTF-32
+    byte-order mark, which decides it alone; the file is then read line by line,
+    never whole, whatever its size.
 
     Raises
     ------
@@ -134,6 +139,9 @@ def open_text(path: str | os.PathLike, *, sniff_bytes: int = 1 << 20):
             head = handle.read(sniff_bytes)
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    for bom, encoding in _BOMS[1:]:
+        if head.startswith(bom):  # UTF-16/32: the mark decides; a cut head would split a unit
+            return open(path, encoding=encoding, newline="")
     if len(head) == sniff_bytes and b"\n" in head:
         head = head[: head.rindex(b"\n") + 1]
     encoding = _detect(head, str(path))[0]

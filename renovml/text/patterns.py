@@ -27,11 +27,16 @@ SPACE_RUN = re.compile(r" {2,}")
 BLANK_LINES = re.compile(r"\n{2,}")
 # A space next to Chinese punctuation is layout, not content.
 _CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d…"
-SPACE_NEAR_CJK_PUNCT = re.compile(f" +(?=[{_CJK_PUNCT}])|(?<=[{_CJK_PUNCT}]) +")
+# Possessive runs started only at a run's first space, so a long run is scanned once.
+# Runs of spaces are found first and their neighbours checked in code: linear.
+SPACE_RUN_ANY = re.compile(" +")
+CJK_PUNCT_CHAR = re.compile(f"[{_CJK_PUNCT}]")
 
 # --- HTML -----------------------------------------------------------------
-SCRIPT_OR_STYLE = re.compile(r"<(script|style|noscript)\b[^>]*>.*?</\1\s*>", re.I | re.S)
-HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# Where a script, style or comment starts; where it ends is found with str.find, so an
+# unclosed one costs one scan, not one per opening (see cleaning._drop_spans).
+RAW_TEXT_START = re.compile(r"<(script|style|noscript)\b|<!--", re.I)
+RAW_TEXT_END = {tag: re.compile(f"</{tag}", re.I) for tag in ("script", "style", "noscript")}
 BLOCK_TAG = re.compile(
     r"</?(?:p|div|br|li|ul|ol|tr|td|th|table|h[1-6]|section|article|blockquote|dl|dt|dd|"
     r"header|footer|nav|pre|hr|title|center|address|legend|option|menuitem)\b[^<>]*>",
@@ -42,22 +47,27 @@ HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|<![A-Za-z][^<>
 # --- pinyin glued to characters: 現(xiàn), 場（chǎng） ----------------------
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _SYLLABLE = f"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?[aeiouv{_TONED}]{{1,4}}(?:ng|n|r)?"
-_ANNOTATION = (
-    f"[(（]\\s*(?=[a-z{_TONED}]{{2,}}\\s*[)）]|[a-z]*[{_TONED}])(?:{_SYLLABLE})\\s*[)）]"
+_ANNOTATION_BODY = (
+    f"\\s*(?=[a-z{_TONED}]{{2,}}\\s*[)）]|[a-z]*[{_TONED}])(?:{_SYLLABLE})\\s*[)）]"
 )
-# One or more annotations right after an ideograph; all go in one pass, so the
-# step is idempotent.
-PINYIN_ANNOTATION = re.compile(f"(?<=[{CJK}])(?:{_ANNOTATION})+")
+_ANNOTATION = f"[(（]{_ANNOTATION_BODY}"
+# One or more annotations right after an ideograph; all go in one pass, so the step is
+# idempotent. The bracket comes first (the ideograph is checked behind it), so the
+# engine jumps from bracket to bracket instead of trying every position.
+PINYIN_ANNOTATION = re.compile(f"[(（](?<=[{CJK}][(（]){_ANNOTATION_BODY}(?:{_ANNOTATION})*")
 
 # --- punctuation ----------------------------------------------------------
 # Half-width marks touching Chinese text: made full-width. Digits on both sides
 # (1,000 and 17:00) are left alone.
 HALF_TO_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
 HALF_WIDTH_PUNCT = re.compile(
-    f"(?<=[{CJK}“”‘’（）、。，])([,:;?!])|([,:;?!])(?=[{CJK}“‘（])"
+    f"[,:;?!](?:(?<=[{CJK}“”‘’（）、。，][,:;?!])|(?=[{CJK}“‘（]))"
 )
 # A comma glued to another mark is scraping debris: ",、" "、," ",。" ",；".
-COMMA_NEXT_TO_MARK = re.compile("，+(?=[、。；：！？])|(?<=[、。；：！？])，+")
+# (Runs of commas are found first and their neighbours checked in code: linear.)
+COMMA_RUN = re.compile("，+")
+MARKS_BESIDE_COMMA = frozenset("、。；：！？")
+COMMA_BESIDE_MARK = re.compile("[、。；：！？]，|，[、。；：！？]")
 REPEATED_MARK = re.compile("([，、。；：])\\1+")
 FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 

@@ -37,22 +37,36 @@ class Section:
     paragraph: int = 0
 
 
-def _too_short(text: str) -> bool:
-    return P.FOUR_WORD_CHARS.search(text) is None
+def _word_chars(text: str, start: int, end: int) -> int:
+    """How many word characters (ideographs, letters, digits) ``text[start:end]`` holds,
+    counted up to four: the most a piece needs to stand alone."""
+    count = 0
+    for _ in P.WORD_CHAR.finditer(text, start, end):
+        count += 1
+        if count == 4:
+            break
+    return count
 
 
 def _merge_short(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    """Join a span too short to stand alone onto its predecessor (or successor)."""
+    """Join a span too short to stand alone onto its predecessor (or successor).
+
+    Each span's word characters are counted once, so a long run of short pieces
+    costs time linear in the text.
+    """
     merged: list[tuple[int, int]] = []
-    carry: int | None = None  # start of a short leading span waiting for a successor
+    carry: int | None = None  # start of short leading spans waiting for a successor
+    carried = 0  # word characters in the carried spans
     for start, end in spans:
+        words = _word_chars(text, start, end)
         if carry is not None:
-            start, carry = carry, None
-        if _too_short(text[start:end]):
+            start, words = carry, min(4, words + carried)
+            carry = None
+        if words < 4:
             if merged:
                 merged[-1] = (merged[-1][0], end)
                 continue
-            carry = start
+            carry, carried = start, words
             continue
         merged.append((start, end))
     if carry is not None:

@@ -6,6 +6,7 @@ make a backtracking regular expression or a quadratic scan show itself.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 _SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -42,6 +43,11 @@ ADVERSARIAL = {
 
 
 def ordinary(n: int) -> str:
-    """About ``n`` characters of ordinary article text: the seed articles, repeated."""
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(_SEEDS.glob("*.txt")))
+    """About ``n`` characters of ordinary article text: the seed pages as scraped, then the
+    corpus's articles one paragraph a line (repeated only past the corpus's size)."""
+    parts = [p.read_text(encoding="utf-8") for p in sorted(_SEEDS.glob("*.txt"))]
+    for path in sorted((_SEEDS / "corpus").glob("written_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts.append("\n".join(p["text"] for p in json.loads(line)["paragraphs"]))
+    text = "\n".join(parts)
     return (text * (n // len(text) + 1))[:n]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 __all__ = ["KINDS", "chrome_kinds", "is_chrome_line", "line_kind"]
 
@@ -175,6 +176,7 @@ def _segment_is_chrome(segment: str) -> bool:
     return bool(re.fullmatch(r"\d{1,4}", segment))  # page numbers, counts
 
 
+@lru_cache(maxsize=16384)  # chrome lines repeat, within a page and across a site's pages
 def line_kind(line: str) -> str | None:
     """The kind of chrome a single line is, judged alone, or None for article text.
 
@@ -252,7 +254,7 @@ def line_kind(line: str) -> str | None:
         if chrome_segments == len(segments) and (len(segments) >= 2 or len(text) >= 4
                                                  or text[-1] in ":："):
             return "toolbar"
-        if _HOME_FIRST.match(text) and all(len(s) <= 10 for s in segments):
+        if _HOME_FIRST.match(text) and len(segments) <= 4 and all(len(s) <= 10 for s in segments):
             return "breadcrumb"
         rest = [s for s in segments if not _segment_is_chrome(s)]
         if chrome_segments and all(_SITE_NAME.search(s) for s in rest):

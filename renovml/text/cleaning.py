@@ -97,14 +97,7 @@ def _drop_spaces_near_punctuation(text: str) -> str:
     """Remove every run of spaces that touches Chinese punctuation on either side."""
     if " " not in text:
         return text
-
-    def keep(m: re.Match) -> str:
-        start, end = m.span()
-        touches = (start and P.CJK_PUNCT_CHAR.match(text, start - 1)) or (
-            end < len(text) and P.CJK_PUNCT_CHAR.match(text, end))
-        return "" if touches else m.group()
-
-    return P.SPACE_RUN_ANY.sub(keep, text)
+    return P.CJK_PUNCT_THEN_SPACES.sub(r"\1", P.SPACES_BEFORE_CJK_PUNCT.sub("", text))
 
 
 def strip_pinyin_annotations(text: str) -> str:
@@ -190,7 +183,7 @@ def remove_chrome_lines(text: str) -> str:
 
 def _metadata_pairs(line: str) -> list[tuple[str, str]] | None:
     """Parse a line made only of ``key value`` pairs, or return None."""
-    if not P.METADATA_LINE_START.match(line):
+    if len(line) > 400 or not P.METADATA_LINE_START.match(line):  # header lines are short
         return None
     matches = list(P.METADATA_KEY.finditer(line))
     pairs = []

@@ -28,9 +28,10 @@ BLANK_LINES = re.compile(r"\n{2,}")
 # A space next to Chinese punctuation is layout, not content.
 _CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d…"
 # Possessive runs started only at a run's first space, so a long run is scanned once.
-# Runs of spaces are found first and their neighbours checked in code: linear.
-SPACE_RUN_ANY = re.compile(" +")
-CJK_PUNCT_CHAR = re.compile(f"[{_CJK_PUNCT}]")
+# A space run before Chinese punctuation (matched from its first space only, possessively)
+# and one after it: each starts with a literal, so the engine scans at C speed, linearly.
+SPACES_BEFORE_CJK_PUNCT = re.compile(f" (?<!  ) *+(?=[{_CJK_PUNCT}])")
+CJK_PUNCT_THEN_SPACES = re.compile(f"([{_CJK_PUNCT}]) ++")
 
 # --- HTML -----------------------------------------------------------------
 # Where a script, style or comment starts; where it ends is found with str.find, so an

@@ -19,8 +19,8 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
         precision = tp / p.sum() if p.sum() else 0.0
         recall = tp / t.sum() if t.sum() else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out[theme] = {"precision": round(precision, 4), "recall": round(recall, 4),
-                      "f1": round(f1, 4), "support": int(t.sum())}
+        out[theme] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
+                      "f1": round(float(f1), 4), "support": int(t.sum())}
     out["macro_f1"] = round(float(np.mean([out[t]["f1"] for t in THEMES])), 4)
     return out
 

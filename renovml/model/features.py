@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from renovml.model.ngrams import CharNgramTfidf, WordNgramTfidf
 from renovml.model.tokens import lexicon_counts, tokenize
 from renovml.text.cleaning import clean
 
@@ -60,14 +60,14 @@ def lexicon_features(texts) -> sparse.csr_matrix:
     return sparse.csr_matrix(np.log1p(counts))
 
 
-def _words(**kw) -> TfidfVectorizer:
-    return TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False,
-                           ngram_range=(1, 2), min_df=2, sublinear_tf=True, **kw)
+def _words(**kw) -> WordNgramTfidf:
+    # scikit-learn's TfidfVectorizer over words and bigrams, the n-grams counted with numpy.
+    return WordNgramTfidf(tokenizer=tokenize, min_df=2, sublinear_tf=True, **kw)
 
 
-def _chars(**kw) -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True,
-                           lowercase=True, **kw)
+def _chars(**kw) -> CharNgramTfidf:
+    # scikit-learn's char TfidfVectorizer, computed with numpy a batch at a time.
+    return CharNgramTfidf(ngram_range=(1, 3), min_df=2, sublinear_tf=True, lowercase=True, **kw)
 
 
 def build_features(*, words: bool = True, chars: bool = True, lexicon: bool = True,

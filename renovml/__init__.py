@@ -60,12 +60,22 @@ def __getattr__(name):
 def load(path=None, *, trusted: bool = False):
     """Load a theme model: the one shipped in the package by default.
 
+    A model file is a pickle, and loading one runs whatever code it holds. So the
+    shipped model (and any byte-for-byte copy of it) is loaded only if its SHA-256
+    equals the one pinned in renovml's code, and any other file only with
+    ``trusted=True``.
+
     Parameters
     ----------
     path : path-like, optional
         An artifact written by :func:`renovml.train` / ``train.py`` (or its directory).
+        Default: the shipped model, checked against the pinned hash whatever ``trusted``
+        says.
     trusted : bool
-        Skip the SHA-256 check against the manifest, for a file you made yourself.
+        You vouch for the file's origin (you made it, or trust its maker as you trust
+        code you run), so renovml may unpickle it and run its code. A ``manifest.json``
+        beside it is still validated and must match the file: trust in its origin says
+        nothing about whether this copy is intact. Default False.
 
     Returns
     -------
@@ -74,7 +84,9 @@ def load(path=None, *, trusted: bool = False):
     Raises
     ------
     ArtifactError
-        If the file is missing, fails its hash check, or needs another scikit-learn.
+        If the file is missing, is not trusted, differs from its pinned hash or its
+        manifest, has a malformed manifest, is not a renovml model, or needs another
+        scikit-learn; the message names the file and what was expected.
     """
     from renovml.model.artifact import load as _load
 

@@ -128,7 +128,7 @@ def test_classifier_pickles_without_a_tokenizer(tiny_model):
 
 def test_round_trip_gives_same_predictions(tiny_model, tmp_path):
     save(tiny_model, tmp_path)
-    loaded = load(tmp_path)
+    loaded = load(tmp_path, trusted=True)  # not the shipped model: it needs trust
     np.testing.assert_array_equal(loaded.predict_proba(TEXTS), tiny_model.predict_proba(TEXTS))
     np.testing.assert_array_equal(loaded.thresholds, tiny_model.thresholds)
     assert loaded.metadata["corpus_hash"] == "tiny"
@@ -169,12 +169,12 @@ def test_scikit_learn_version_mismatch_is_reported(tiny_model, tmp_path, monkeyp
     save(tiny_model, tmp_path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        load(tmp_path)
+        load(tmp_path, trusted=True)
     assert any(issubclass(w.category, ModelVersionWarning) for w in caught)
     monkeypatch.setattr(artifact, "versions", lambda: {**real, "scikit-learn": "0.24.2"})
     save(tiny_model, tmp_path)
     with pytest.raises(ArtifactError, match="trained with scikit-learn 0.24.2"):
-        load(tmp_path)
+        load(tmp_path, trusted=True)
 
 
 def test_not_a_model_file_is_refused(tmp_path):

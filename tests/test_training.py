@@ -90,7 +90,7 @@ def test_save_and_load_round_trip(tiny_result, tmp_path):
     assert json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8")) == json.loads(
         json.dumps(tiny_result.metrics))
     assert (tmp_path / "MODEL_CARD.md").read_text(encoding="utf-8") == tiny_result.model_card
-    loaded = renovml.load(artifact)
+    loaded = renovml.load(artifact, trusted=True)  # a freshly trained model needs trust
     texts = ["居民自筹资金30万元。", "新建停车棚两座。", "成立业主委员会。"]
     np.testing.assert_array_equal(loaded.predict_proba(texts),
                                   tiny_result.model.predict_proba(texts))

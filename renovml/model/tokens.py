@@ -150,13 +150,40 @@ def _tokenize(text: str) -> list[str]:
     return out
 
 
-_LEXICON_PATTERN: dict[str, re.Pattern] = {}
+# One compiled pattern per theme, in the order of THEMES; built on first use and published
+# in one assignment under the lock, so a thread never sees a half-built set.
+_lexicon_patterns: tuple[re.Pattern, ...] | None = None
+_lexicon_lock = threading.Lock()
+
+
+def _lexicon_pattern_set() -> tuple[re.Pattern, ...]:
+    global _lexicon_patterns
+    patterns = _lexicon_patterns
+    if patterns is None:
+        with _lexicon_lock:
+            patterns = _lexicon_patterns
+            if patterns is None:
+                terms = lexicon()
+                built = []
+                for theme in THEMES:
+                    ours = sorted((t for t, th in terms.items() if th == theme), key=len, reverse=True)
+                    built.append(re.compile("|".join(map(re.escape, ours)), re.I))
+                patterns = _lexicon_patterns = tuple(built)
+    return patterns
 
 
 def lexicon_counts(text: str) -> list[int]:
-    """For each theme, how many occurrences of its lexicon terms the text holds."""
-    if not _LEXICON_PATTERN:
-        for theme in THEMES:
-            terms = sorted((t for t, th in lexicon().items() if th == theme), key=len, reverse=True)
-            _LEXICON_PATTERN[theme] = re.compile("|".join(map(re.escape, terms)), re.I)
-    return [len(_LEXICON_PATTERN[t].findall(text)) for t in THEMES]
+    """For each theme, how many occurrences of its lexicon terms the text holds.
+
+    Parameters
+    ----------
+    text : str
+        A clean text.
+
+    Returns
+    -------
+    list of int
+        One count per theme, in the order of :data:`renovml.THEMES`. Safe to call from
+        several threads at once, the first call included.
+    """
+    return [len(pattern.findall(text)) for pattern in _lexicon_pattern_set()]

@@ -70,17 +70,54 @@ def test_unknown_backend_is_named():
         _tokens.set_backend("thulac")
 
 
+def _tokens_with(backend, texts):
+    try:
+        _tokens.set_backend(backend)
+        return [_tokens.tokenize(t) for t in texts]
+    finally:
+        _tokens.set_backend("auto")
+
+
 def test_rjieba_backend_gives_the_same_tokens_on_the_corpus():
     pytest.importorskip("rjieba")
     texts = [renovml.clean(s["text"]) for a in read_corpus(ROOT / "seeds" / "corpus")
              for p in a["paragraphs"] for s in p["sentences"]]
-    try:
-        expected = [_tokens.tokenize(t) for t in texts]
-        _tokens.set_backend("rjieba")
-        got = [_tokens.tokenize(t) for t in texts]
-    finally:
-        _tokens.set_backend("jieba")
-    assert got == expected
+    assert _tokens_with("rjieba", texts) == _tokens_with("jieba", texts)
+
+
+def _hard_strings() -> list[str]:
+    import random
+
+    rng = random.Random(0)
+    terms = sorted(_tokens.lexicon())
+    numbers = ["3.2亿元", "1,000户", "2023年5月", "12.5%", "99栋", "0.8公里", "3-5层", "1.2万平方米",
+               "第3批", "2025—2027年", "10余个", "No.5"]
+    latin = ["EBR监管", "PPP模式", "5G基站", "EPC总承包", "APP报修", "wifi全覆盖", "CT室", "A区B栋",
+             "LED路灯", "e家园"]
+    out = []
+    for term in rng.sample(terms, min(300, len(terms))):
+        a, b = rng.choice(terms), rng.choice(numbers + latin)
+        out += [f"在{term}中", f"{term}{term}", f"{a}{term}", f"{term}{b}", f"{b}{term}，{a}。",
+                f"推进{term}和{a}工作"]
+    out += [f"{x}{y}" for x in numbers for y in latin] + ["", " ", "。。。", "ＡＢＣ１２３"]
+    joined = ["3-5", "e-mail", "COVID-19", "2025-2027年", "--", "3--5", "-5", "5-", "a-b-c",
+              "Wi-Fi覆盖", "3.5-4.5米", "ab-12cd", "#3-2", "1+1", "C++", "a_b", "5%-10%", "x.y.z",
+              "a.-b", "v1.2.3", "No.12号楼", "1.5.2", "A-1栋", "_a_", "x..y", "3.5%-4%"]
+    out += [f"{t}{j}" for t in rng.sample(terms, 20) for j in joined] + joined
+    return [renovml.clean(t) for t in out]
+
+
+def test_rjieba_backend_gives_the_same_tokens_on_hard_strings():
+    pytest.importorskip("rjieba")
+    texts = _hard_strings()
+    assert len(texts) > 1000
+    assert _tokens_with("rjieba", texts) == _tokens_with("jieba", texts)
+
+
+def test_auto_backend_is_rjieba_where_installed():
+    pytest.importorskip("rjieba")
+    _tokens.set_backend("auto")
+    assert _tokens.active_backend() == "rjieba"
 
 
 @pytest.mark.parametrize(

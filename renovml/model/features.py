@@ -12,46 +12,11 @@ from scipy import sparse
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from renovml.model.inputs import as_inputs, heading_texts, neighbour_texts, section_texts
 from renovml.model.ngrams import CharNgramTfidf, WordNgramTfidf
 from renovml.model.tokens import lexicon_counts, tokenize
-from renovml.text.cleaning import clean
 
-__all__ = ["as_inputs", "build_features"]
-
-
-def as_inputs(items) -> list[dict]:
-    """Normalise model inputs: a str becomes ``{"text": str}``; dicts pass through."""
-    out = []
-    for item in items:
-        if isinstance(item, str):
-            out.append({"text": item})
-        elif isinstance(item, dict) and isinstance(item.get("text"), str):
-            out.append(item)
-        else:
-            raise TypeError(f"expected str or a dict with a 'text' string, got {item!r:.60}")
-    return out
-
-
-def _cleaned(x: dict, text: str) -> str:
-    # Sections cut from an Article are clean already (``clean: True``); anything else,
-    # such as a user's raw sentence or a traditional-script corpus text, is cleaned here.
-    return text if x.get("clean") else clean(text)
-
-
-def section_texts(inputs) -> list[str]:
-    """The cleaned text of each input."""
-    return [_cleaned(x, x["text"]) for x in inputs]
-
-
-def heading_texts(inputs) -> list[str]:
-    return [_cleaned(x, x.get("heading", "")) for x in inputs]
-
-
-def neighbour_texts(inputs) -> list[str]:
-    # Joined so that clean text stays a fixed point of clean(): no empty line when a side
-    # is missing, so inputs marked clean and inputs cleaned here give the same features.
-    return [_cleaned(x, "\n".join(t for t in (x.get("prev", ""), x.get("next", "")) if t))
-            for x in inputs]
+__all__ = ["as_inputs", "build_features", "section_texts"]
 
 
 def lexicon_features(texts) -> sparse.csr_matrix:

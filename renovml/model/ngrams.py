@@ -11,51 +11,17 @@ vocabulary's words) and the vocabulary a sorted array searched with
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from renovml.model.ngram_keys import char_keys as _keys
+from renovml.model.ngram_keys import distinct as _distinct
+from renovml.model.ngram_keys import key_to_str as _key_to_str
+from renovml.model.ngram_keys import prepare as _prepare
+
 __all__ = ["CharNgramTfidf", "WordNgramTfidf"]
-
-_WHITE_SPACES = re.compile(r"\s\s+")  # what scikit-learn's char analyzer collapses
-_BITS = 21  # every code point is below 2**21; stored +1 so no key component is zero
-_MASK = (1 << _BITS) - 1
-
-
-def _prepare(texts, lowercase: bool) -> list[str]:
-    out = []
-    for text in texts:
-        if not isinstance(text, str):
-            raise TypeError(f"expected str, got {type(text).__name__}")
-        out.append(_WHITE_SPACES.sub(" ", text.lower() if lowercase else text))
-    return out
-
-
-def _keys(texts: list[str], ngram_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(document index, n-gram key) of every n-gram occurrence of every text."""
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    if not len(texts) or not lengths.sum():
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
-    ends = np.cumsum(lengths)
-    doc_of = np.repeat(np.arange(len(texts)), lengths)
-    end_of = ends[doc_of]  # where each position's text ends
-    positions = np.arange(len(codes))
-    docs, keys = [], []
-    low, high = ngram_range
-    for n in range(low, high + 1):
-        valid = positions + n <= end_of
-        idx = positions[valid]
-        key = codes[idx]
-        for k in range(1, n):
-            key = (key << _BITS) | codes[idx + k]
-        docs.append(doc_of[idx])
-        keys.append(key)
-    return np.concatenate(docs), np.concatenate(keys)
-
 
 def _tfidf(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], idf: np.ndarray,
            sublinear: bool) -> sparse.csr_matrix:
@@ -83,21 +49,6 @@ def _select(names: np.ndarray, df: np.ndarray, totals: np.ndarray, min_df: int,
         ranked = (-totals[alphabetical].astype(np.int64)).argsort()[:max_features]
         alphabetical = alphabetical[np.sort(ranked)]
     return alphabetical
-
-
-def _distinct(X) -> tuple[list, np.ndarray]:
-    """The distinct items of ``X`` in first-seen order, and each item's index among them."""
-    first: dict = {}
-    inverse = np.fromiter((first.setdefault(x, len(first)) for x in X), dtype=np.int64)
-    return list(first), inverse
-
-
-def _key_to_str(key: int) -> str:
-    chars = []
-    while key:
-        chars.append(chr((key & _MASK) - 1))
-        key >>= _BITS
-    return "".join(reversed(chars))
 
 
 class CharNgramTfidf(TransformerMixin, BaseEstimator):

@@ -1,0 +1,220 @@
+"""The fitted classifier as plain arrays: predicting without scikit-learn.
+
+:func:`compile_classifier` turns a fitted :class:`~renovml.ThemeClassifier` into
+a :class:`CompiledScorer`: per feature block the vocabulary keys, columns and
+inverse document frequencies, and the four logistic regressions' weights. Its
+:meth:`~CompiledScorer.predict_proba` computes the same numbers as the estimator
+with numpy alone, so predicting imports neither scikit-learn nor scipy (whose
+import is most of a cold start), and the saved scorer holds nothing but numbers,
+strings and names of renovml functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from renovml.model import inputs as _inputs
+from renovml.model.ngram_keys import char_keys, distinct, prepare
+from renovml.themes import THEMES
+
+__all__ = ["CompiledScorer", "compile_classifier"]
+
+# The functions a block may read its texts with, by name: nothing else can be named.
+_TEXTS = {f.__name__: f for f in (_inputs.section_texts, _inputs.heading_texts,
+                                   _inputs.neighbour_texts)}
+
+
+@dataclass
+class _Part:
+    """One feature block's part: words, chars or lexicon, and its columns."""
+
+    kind: str
+    offset: int
+    width: int
+    names: list[str]
+    arrays: dict = field(default_factory=dict)
+    sublinear: bool = True
+    lowercase: bool = True
+    ngram_range: tuple[int, int] = (1, 3)
+    word_ids: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Block:
+    texts: str
+    weight: float
+    parts: list[_Part]
+
+
+def _tfidf_rows(rows, cols, n_rows, idf, sublinear) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum duplicate (row, col) occurrences, weigh by idf, L2-normalise each row."""
+    if not len(rows):
+        return rows, cols, np.zeros(0)
+    width = len(idf)
+    cells, counts = np.unique(rows * width + cols, return_counts=True)
+    rows, cols = cells // width, cells % width
+    values = counts.astype(np.float64)
+    if sublinear:
+        values = np.log(values) + 1
+    values *= idf[cols]
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_rows))
+    values /= norms[rows]
+    return rows, cols, values
+
+
+def _spread(rows, cols, values, inverse, n_distinct):
+    """Entries of distinct rows (sorted by row) repeated for every input that has that row."""
+    row_start = np.searchsorted(rows, np.arange(n_distinct))
+    row_len = np.bincount(rows, minlength=n_distinct)
+    lengths = row_len[inverse]
+    total = int(lengths.sum())
+    out_rows = np.repeat(np.arange(len(inverse)), lengths)
+    first = np.repeat(row_start[inverse], lengths)
+    within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    index = first + within
+    return out_rows, cols[index], values[index]
+
+
+class CompiledScorer:
+    """Theme probabilities from arrays; built by :func:`compile_classifier`."""
+
+    def __init__(self, blocks: list[_Block], coef: np.ndarray, intercept: np.ndarray):
+        self.blocks, self.coef, self.intercept = blocks, coef, intercept
+
+    # --- features ----------------------------------------------------------------
+    def _part_values(self, part: _Part, texts: list[str]):
+        n = len(texts)
+        if part.kind == "lexicon":
+            from renovml.model.tokens import lexicon_counts
+
+            counts = np.array([lexicon_counts(t) for t in texts], dtype=np.float64).reshape(-1, 4)
+            rows, cols = np.nonzero(counts)
+            return rows, cols, np.log1p(counts[rows, cols])
+        a = part.arrays
+        if part.kind == "chars":
+            docs, keys = char_keys(prepare(texts, part.lowercase), part.ngram_range)
+            where = np.searchsorted(a["keys"], keys)
+            where[where == len(a["keys"])] = 0
+            known = a["keys"][where] == keys
+            rows, cols = docs[known], a["column_of"][where[known]]
+        else:  # words and word bigrams
+            from renovml.model.tokens import tokenize
+
+            docs = [tokenize(t) for t in texts]
+            lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=n)
+            ids = np.fromiter((part.word_ids.get(w, -1) for d in docs for w in d),
+                              dtype=np.int64, count=int(lengths.sum()))
+            doc_of = np.repeat(np.arange(n), lengths)
+            unigram = np.where(ids >= 0, a["unigram_column"][np.maximum(ids, 0)], -1)
+            rows, cols = [doc_of[unigram >= 0]], [unigram[unigram >= 0]]
+            if len(ids) > 1 and len(a["bigram_keys"]):
+                both = (doc_of[1:] == doc_of[:-1]) & (ids[:-1] >= 0) & (ids[1:] >= 0)
+                keys = ids[:-1][both] * len(part.word_ids) + ids[1:][both]
+                where = np.searchsorted(a["bigram_keys"], keys)
+                where[where == len(a["bigram_keys"])] = 0
+                known = a["bigram_keys"][where] == keys
+                rows.append(doc_of[:-1][both][known])
+                cols.append(a["bigram_column"][where[known]])
+            rows, cols = np.concatenate(rows), np.concatenate(cols)
+        return _tfidf_rows(rows, cols, n, a["idf"], part.sublinear)
+
+    def features(self, inputs: list[dict]):
+        """(rows, columns, values) of the feature matrix of ``inputs``, block weights applied."""
+        out_rows, out_cols, out_vals = [], [], []
+        for block in self.blocks:
+            texts_all = _TEXTS[block.texts](inputs)
+            texts, inverse = distinct(texts_all)  # a heading shared by many sentences once
+            for part in block.parts:
+                rows, cols, values = self._part_values(part, texts)
+                if len(texts) != len(texts_all):
+                    rows, cols, values = _spread(rows, cols, values, inverse, len(texts))
+                out_rows.append(rows)
+                out_cols.append(cols + part.offset)
+                out_vals.append(values * block.weight)
+        return np.concatenate(out_rows), np.concatenate(out_cols), np.concatenate(out_vals)
+
+    # --- scores ------------------------------------------------------------------------
+    def decision_function(self, X) -> np.ndarray:
+        """Log-odds of each theme, shape (n, 4)."""
+        inputs = _inputs.as_inputs(X)
+        n = len(inputs)
+        out = np.tile(self.intercept, (n, 1))
+        if not n:
+            return out
+        rows, cols, values = self.features(inputs)
+        for k in range(len(self.intercept)):
+            out[:, k] += np.bincount(rows, weights=values * self.coef[k, cols], minlength=n)
+        return out
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probability of each theme, shape (n, 4), columns in the order of THEMES."""
+        return 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+
+    def contributions(self, text: str) -> list[tuple[str, str, np.ndarray]]:
+        """For a clean section text alone: (part kind, feature name, per-theme contribution to
+        the log-odds) of each of its section features, for explanations."""
+        out = []
+        block = self.blocks[0]
+        for part in block.parts:
+            rows, cols, values = self._part_values(part, [text])
+            for col, value in zip(cols, values):
+                name = THEMES[col] if part.kind == "lexicon" else part.names[col]
+                out.append((part.kind, name,
+                            value * block.weight * self.coef[:, part.offset + col]))
+        return out
+
+
+def _compile_part(transformer, offset: int) -> _Part:
+    from renovml.model.ngrams import CharNgramTfidf, WordNgramTfidf
+
+    names = [str(n) for n in transformer.get_feature_names_out()] if hasattr(
+        transformer, "get_feature_names_out") and not hasattr(transformer, "func") else []
+    if isinstance(transformer, CharNgramTfidf):
+        return _Part("chars", offset, len(names), names,
+                     {"keys": transformer.keys_, "column_of": transformer.column_of_,
+                      "idf": transformer.idf_}, transformer.sublinear_tf, transformer.lowercase,
+                     tuple(transformer.ngram_range))
+    if isinstance(transformer, WordNgramTfidf):
+        return _Part("words", offset, len(names), names,
+                     {"unigram_column": transformer.unigram_column_,
+                      "bigram_keys": transformer.bigram_keys_,
+                      "bigram_column": transformer.bigram_column_, "idf": transformer.idf_},
+                     transformer.sublinear_tf, word_ids=dict(transformer.word_ids_))
+    if getattr(transformer, "func", None) is not None and transformer.func.__name__ == (
+            "lexicon_features"):
+        return _Part("lexicon", offset, len(THEMES), list(THEMES))
+    raise TypeError(f"cannot compile a feature transformer of type {type(transformer).__name__}")
+
+
+def compile_classifier(classifier) -> CompiledScorer:
+    """A :class:`CompiledScorer` that gives ``classifier.predict_proba``'s numbers.
+
+    Raises
+    ------
+    TypeError
+        If the pipeline holds a feature transformer this module does not know.
+    """
+    pipeline = classifier.pipeline_
+    union = pipeline.named_steps["features"]
+    weights = union.transformer_weights or {}
+    blocks, offset = [], 0
+    for name, block in union.transformer_list:
+        text_step, features = block.steps[0][1], block.steps[1][1]
+        texts = text_step.func.__name__
+        if _TEXTS.get(texts) is not text_step.func:
+            raise TypeError(f"block {name!r} reads its texts with an unknown function")
+        parts = []
+        for transformer in (t for _, t in getattr(features, "transformer_list",
+                                                  [(None, features)])):
+            part = _compile_part(transformer, offset)
+            offset += part.width
+            parts.append(part)
+        blocks.append(_Block(texts, float(weights.get(name, 1.0)), parts))
+    estimators = pipeline.named_steps["classifier"].estimators_
+    coef = np.vstack([np.asarray(e.coef_).ravel() for e in estimators])
+    if coef.shape[1] != offset:
+        raise TypeError(f"the classifier has {coef.shape[1]} weights for {offset} features")
+    intercept = np.array([float(np.ravel(e.intercept_)[0]) for e in estimators])
+    return CompiledScorer(blocks, coef, intercept)

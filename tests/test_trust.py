@@ -42,7 +42,7 @@ def _write_manifest(directory: pathlib.Path, **changes) -> dict:
     """A manifest that matches ``directory``'s artifact byte for byte, with ``changes``."""
     path = directory / ARTIFACT_NAME
     manifest = {"artifact": ARTIFACT_NAME, "sha256": _sha256(path), "bytes": path.stat().st_size,
-                "format_version": 2, "themes": list(THEMES),
+                "format_version": artifact.FORMAT_VERSION, "themes": list(THEMES),
                 "versions": dict(artifact.versions()), "corpus_hash": "tiny"}
     manifest.update(changes)
     manifest = {k: v for k, v in manifest.items() if v is not _DROP}
@@ -211,7 +211,7 @@ def test_untrusted_own_file_is_refused_with_the_way_forward(tiny_model, tmp_path
         ({"sha256": 12}, "sha256"),
         ({"sha256": _DROP}, "sha256"),
         ({"format_version": 1}, "format_version"),
-        ({"format_version": "2"}, "format_version"),
+        ({"format_version": str(artifact.FORMAT_VERSION)}, "format_version"),
         ({"format_version": True}, "format_version"),
         ({"themes": ["funding", "governance"]}, "themes"),
         ({"themes": "funding"}, "themes"),
@@ -274,17 +274,18 @@ def _payload_dir(tiny_model, tmp_path, edit) -> pathlib.Path:
     [
         (lambda p: [1, 2, 3], "not a renovml model"),
         (lambda p: {**p, "format_version": 1}, "format"),
-        (lambda p: {k: v for k, v in p.items() if k != "classifier"}, "classifier"),
+        (lambda p: {k: v for k, v in p.items() if k != "scorer"}, "scorer"),
         (lambda p: {k: v for k, v in p.items() if k != "thresholds"}, "thresholds"),
         (lambda p: {**p, "themes": ["funding", "governance", "management", "infrastructure"]}, "themes"),
         (lambda p: {**p, "thresholds": [0.5, 0.5]}, "thresholds"),
         (lambda p: {**p, "thresholds": ["high"] * 4}, "thresholds"),
-        (lambda p: {**p, "classifier": "not an estimator"}, "classifier"),
+        (lambda p: {**p, "scorer": "not a scorer"}, "scorer"),
+        (lambda p: {**p, "estimators": "not bytes"}, "estimators"),
         (lambda p: {**p, "paragraph_mode": "sideways"}, "paragraph_mode"),
         (lambda p: {**p, "metadata": [1]}, "metadata"),
     ],
-    ids=["list", "format", "no-classifier", "no-thresholds", "themes", "short-thresholds",
-         "text-thresholds", "classifier", "paragraph-mode", "metadata"],
+    ids=["list", "format", "no-scorer", "no-thresholds", "themes", "short-thresholds",
+         "text-thresholds", "scorer", "estimators", "paragraph-mode", "metadata"],
 )
 def test_wrong_payload_is_an_artifact_error(tiny_model, tmp_path, edit, expected):
     directory = _payload_dir(tiny_model, tmp_path, edit)

@@ -1,7 +1,9 @@
 """Saving and loading the model file: the only module that touches it.
 
-An artifact is a joblib file holding the fitted pipeline(s), the theme list,
-the thresholds, library versions and the training data's hash. Beside it a
+An artifact is a joblib file holding the compiled scorer(s) that predict (arrays;
+no scikit-learn needed), the fitted ThemeClassifier estimator(s) as a pickle of their
+own (unpickled only when asked for), the theme list, the thresholds, library versions
+and the training data's hash. Beside it a
 ``manifest.json`` records the file's SHA-256, size, format and library versions.
 
 A joblib file is a pickle, and unpickling runs whatever code the file holds. So
@@ -31,6 +33,7 @@ import joblib
 
 from renovml.errors import ArtifactError
 from renovml.model import shipped as _shipped
+from renovml.model.compiled import CompiledScorer
 from renovml.model.theme_model import ThemeModel
 from renovml.themes import THEMES
 
@@ -41,7 +44,9 @@ logger = logging.getLogger(__name__)
 
 ARTIFACT_NAME = "renovml-themes.joblib"
 MANIFEST_NAME = "manifest.json"
-FORMAT_VERSION = 2  # 2: the classifiers are fitted renovml ThemeClassifier estimators
+# 3: predictions come from compiled scorers (arrays, no scikit-learn); the fitted
+# ThemeClassifier estimators ride along as a pickle of their own, unpickled on first use.
+FORMAT_VERSION = 3
 _MAX_MANIFEST_BYTES = 1 << 20
 _SHA256_SHAPE = re.compile(r"[0-9a-f]{64}")
 # The pin module as save() writes it; the shipped file is exactly this text.
@@ -150,8 +155,9 @@ def save(model: ThemeModel, directory: str | os.PathLike) -> Path:
         "thresholds": [float(t) for t in model.thresholds],
         "paragraph_thresholds": [float(t) for t in model.paragraph_thresholds],
         "paragraph_mode": model.paragraph_mode,
-        "classifier": model.classifier,
-        "paragraph_classifier": model.paragraph_classifier,
+        "scorer": model.scorer,
+        "paragraph_scorer": model.paragraph_scorer,
+        "estimators": model.estimators_pickle(),
         "versions": versions(),
         "metadata": model.metadata,
     }
@@ -175,17 +181,24 @@ def save(model: ThemeModel, directory: str | os.PathLike) -> Path:
 
 
 def _check_versions(trained: dict[str, str], name: str) -> None:
-    import sklearn
+    # The installed version from the package's metadata: importing scikit-learn to ask would
+    # cost more than the rest of a cold start.
+    from importlib.metadata import PackageNotFoundError, version
 
-    have = sklearn.__version__.split(".")
+    try:
+        installed = version("scikit-learn")
+    except PackageNotFoundError:
+        raise ArtifactError(f"{name}: scikit-learn is not installed; pip install renovml "
+                            "installs it") from None
+    have = installed.split(".")
     had = str(trained.get("scikit-learn", "")).split(".")
     if had[:1] != have[:1]:
         raise ArtifactError(f"{name}: trained with scikit-learn {'.'.join(had)}, but "
-                            f"{sklearn.__version__} is installed; install a matching "
+                            f"{installed} is installed; install a matching "
                             "scikit-learn or retrain with train.py")
     if had[:2] != have[:2]:
         warnings.warn(f"{name}: trained with scikit-learn {'.'.join(had)}, running "
-                      f"{sklearn.__version__}; predictions may differ. Retrain with train.py "
+                      f"{installed}; predictions may differ. Retrain with train.py "
                       "to be sure.", ModelVersionWarning, stacklevel=3)
 
 
@@ -279,8 +292,8 @@ def _check_payload(payload, path: Path) -> dict:
         raise bad(f"it holds a {type(payload).__name__}, expected a dict written by renovml's save")
     if payload.get("format_version") != FORMAT_VERSION:
         raise bad(f"format_version is {payload.get('format_version')!r}, expected {FORMAT_VERSION}")
-    required = ("themes", "thresholds", "paragraph_thresholds", "paragraph_mode", "classifier",
-                "paragraph_classifier", "versions", "metadata")
+    required = ("themes", "thresholds", "paragraph_thresholds", "paragraph_mode", "scorer",
+                "paragraph_scorer", "estimators", "versions", "metadata")
     missing = [key for key in required if key not in payload]
     if missing:
         raise bad(f"missing {', '.join(map(repr, missing))}; expected the keys "
@@ -295,15 +308,16 @@ def _check_payload(payload, path: Path) -> dict:
             raise bad(f"{key} is {value!r}, expected {len(THEMES)} numbers between 0 and 1")
     if payload["paragraph_mode"] not in ("aggregate", "direct"):
         raise bad(f"paragraph_mode is {payload['paragraph_mode']!r}, expected 'aggregate' or 'direct'")
-    if not callable(getattr(payload["classifier"], "predict_proba", None)):
-        raise bad(f"classifier is a {type(payload['classifier']).__name__}, expected a fitted "
-                  "estimator with predict_proba")
-    paragraph = payload["paragraph_classifier"]
-    if (paragraph is not None or payload["paragraph_mode"] == "direct") and not callable(
-            getattr(paragraph, "predict_proba", None)):
-        raise bad(f"paragraph_classifier is a {type(paragraph).__name__}, expected a fitted "
-                  "estimator with predict_proba" + ("" if payload["paragraph_mode"] == "direct"
-                                                    else " or None"))
+    if not isinstance(payload["scorer"], CompiledScorer):
+        raise bad(f"scorer is a {type(payload['scorer']).__name__}, expected a CompiledScorer")
+    paragraph = payload["paragraph_scorer"]
+    if (paragraph is not None or payload["paragraph_mode"] == "direct") and not isinstance(
+            paragraph, CompiledScorer):
+        raise bad(f"paragraph_scorer is a {type(paragraph).__name__}, expected a CompiledScorer"
+                  + ("" if payload["paragraph_mode"] == "direct" else " or None"))
+    if payload["estimators"] is not None and not isinstance(payload["estimators"], bytes):
+        raise bad(f"estimators is a {type(payload['estimators']).__name__}, expected the "
+                  "pickled estimators (bytes) or None")
     for key in ("versions", "metadata"):
         if not isinstance(payload[key], dict):
             raise bad(f"{key} is a {type(payload[key]).__name__}, expected a dict")
@@ -392,10 +406,10 @@ def load(path: str | os.PathLike | None = None, *, trusted: bool = False) -> The
     if manifest is None:
         _check_versions(payload["versions"], str(path))
     try:
-        return ThemeModel(classifier=payload["classifier"], thresholds=payload["thresholds"],
+        return ThemeModel(scorer=payload["scorer"], thresholds=payload["thresholds"],
                           paragraph_thresholds=payload["paragraph_thresholds"],
                           paragraph_mode=payload["paragraph_mode"],
-                          paragraph_classifier=payload["paragraph_classifier"],
-                          metadata=payload["metadata"])
+                          paragraph_scorer=payload["paragraph_scorer"],
+                          estimators=payload["estimators"], metadata=payload["metadata"])
     except (TypeError, ValueError) as exc:
         raise ArtifactError(f"{path}: not a usable renovml model ({exc})") from None

@@ -7,7 +7,7 @@ and the compiled scorer that predicts without scikit-learn calls them too.
 
 from __future__ import annotations
 
-from renovml.text.cleaning import clean
+from renovml.text.cleaning import normalize
 
 __all__ = ["as_inputs", "heading_texts", "neighbour_texts", "section_texts"]
 
@@ -26,9 +26,10 @@ def as_inputs(items) -> list[dict]:
 
 
 def _cleaned(x: dict, text: str) -> str:
-    # Sections cut from an Article are clean already (``clean: True``); anything else,
-    # such as a user's raw sentence or a traditional-script corpus text, is cleaned here.
-    return text if x.get("clean") else clean(text)
+    # Sections cut from an Article are clean already (``clean: True``); anything else, such
+    # as a user's raw sentence or a traditional-script corpus text, is normalised here. Not
+    # cleaned: whether a line is page chrome is a decision about a page, not a section.
+    return text if x.get("clean") else normalize(text)
 
 
 def section_texts(inputs) -> list[str]:

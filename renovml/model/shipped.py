@@ -6,4 +6,4 @@ change its manifest too. Saving a model into the shipped model's directory (what
 ``python train.py`` does) rewrites this file; do not edit it by hand.
 """
 
-SHA256 = "7fb076a874f074dcfa0a70c5bb83b4bd6fde73d95a5113f1ebc4dd2ba2cc2985"
+SHA256 = "1b8bfd1cb65db6a6b260d080c0490118bb1499e9be370503854897975f4f9ea1"

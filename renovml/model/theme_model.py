@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from renovml.model.context import with_context
-from renovml.model.features import as_inputs
-from renovml.text.sections import UNITS, Article, Section
+from renovml.model.context import is_heading, with_context
+from renovml.model.inputs import as_inputs
+from renovml.text.sections import UNITS, Article, Section, sections
 from renovml.themes import THEMES
 
 __all__ = ["SectionThemes", "TaggedArticle", "ThemeModel", "rollup"]
@@ -69,27 +70,77 @@ class ThemeModel:
     Use :func:`renovml.load` to get one. ``themes`` are the score columns'
     ids; ``thresholds`` and ``paragraph_thresholds`` the per-theme decision
     thresholds for sentences and paragraphs, tuned on out-of-fold predictions.
+
+    Scores come from ``scorer`` (and ``paragraph_scorer``), the classifier compiled
+    to arrays (:mod:`renovml.model.compiled`): predicting needs numpy, not
+    scikit-learn. ``classifier`` is the fitted :class:`~renovml.ThemeClassifier`
+    itself, for scikit-learn work; a loaded model unpickles it on first use.
     """
 
-    def __init__(self, *, classifier, thresholds: Sequence[float],
+    def __init__(self, *, thresholds: Sequence[float], classifier=None, scorer=None,
                  paragraph_thresholds: Sequence[float] | None = None,
                  themes: Sequence[str] = THEMES, paragraph_mode: str = "aggregate",
-                 paragraph_classifier=None, metadata: dict | None = None):
+                 paragraph_classifier=None, paragraph_scorer=None,
+                 estimators: bytes | None = None, metadata: dict | None = None):
         if tuple(themes) != THEMES:
             raise ValueError(f"themes must be {THEMES}, got {tuple(themes)}")
         if paragraph_mode not in ("aggregate", "direct"):
             raise ValueError(f"paragraph_mode must be 'aggregate' or 'direct', "
                              f"got {paragraph_mode!r}")
-        if paragraph_mode == "direct" and paragraph_classifier is None:
+        if scorer is None or (paragraph_scorer is None and paragraph_classifier is not None):
+            from renovml.model.compiled import compile_classifier
+
+            if scorer is None:
+                if classifier is None:
+                    raise ValueError("ThemeModel needs a fitted classifier or its compiled scorer")
+                scorer = compile_classifier(classifier)
+            if paragraph_scorer is None and paragraph_classifier is not None:
+                paragraph_scorer = compile_classifier(paragraph_classifier)
+        if paragraph_mode == "direct" and paragraph_scorer is None:
             raise ValueError("paragraph_mode='direct' needs a paragraph_classifier")
-        self.classifier = classifier
-        self.paragraph_classifier = paragraph_classifier
+        self.scorer = scorer
+        self.paragraph_scorer = paragraph_scorer
+        self._classifier = classifier
+        self._paragraph_classifier = paragraph_classifier
+        self._estimators = estimators
         self.paragraph_mode = paragraph_mode
         self.thresholds = np.asarray(thresholds, dtype=float)
         self.paragraph_thresholds = np.asarray(
             thresholds if paragraph_thresholds is None else paragraph_thresholds, dtype=float)
         self.themes = list(themes)
         self.metadata = dict(metadata or {})
+
+    def _unpickle_estimators(self) -> None:
+        if self._classifier is None and self._estimators is not None:
+            import pickle
+
+            # The bytes come from the artifact that load() verified and was told to trust.
+            fitted = pickle.loads(self._estimators)
+            self._classifier = fitted["classifier"]
+            self._paragraph_classifier = fitted["paragraph_classifier"]
+
+    @property
+    def classifier(self):
+        """The fitted :class:`~renovml.ThemeClassifier` (None if the model has none)."""
+        self._unpickle_estimators()
+        return self._classifier
+
+    @property
+    def paragraph_classifier(self):
+        """The fitted paragraph classifier of ``paragraph_mode="direct"``, else None."""
+        self._unpickle_estimators()
+        return self._paragraph_classifier
+
+    def estimators_pickle(self) -> bytes | None:
+        """The fitted estimators as the artifact stores them (None if the model has none)."""
+        if self._estimators is not None:
+            return self._estimators
+        if self._classifier is None:
+            return None
+        import pickle
+
+        return pickle.dumps({"classifier": self._classifier,
+                             "paragraph_classifier": self._paragraph_classifier}, protocol=4)
 
     def __repr__(self) -> str:
         th = ", ".join(f"{t}={v:.2f}" for t, v in zip(self.themes, self.thresholds))
@@ -117,12 +168,12 @@ class ThemeModel:
         if not inputs:
             return np.zeros((0, len(self.themes)))
         if unit == "paragraph" and self.paragraph_mode == "direct":
-            return self.paragraph_classifier.predict_proba(inputs)
+            return self.paragraph_scorer.predict_proba(inputs)
         if unit == "paragraph":
             return self._paragraphs_from_sentences(inputs)
         if unit != "sentence":
             raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
-        return self.classifier.predict_proba(inputs)
+        return self.scorer.predict_proba(inputs)
 
     def _paragraphs_from_sentences(self, inputs: list[dict]) -> np.ndarray:
         """Split each paragraph into sentences, score them all in one pass, roll up."""
@@ -135,7 +186,7 @@ class ThemeModel:
             parts = [s.text for s in sections(text, "sentence")] or [text]
             sentence_inputs += with_context([parts], "sentence", clean=True)
             owner += [i] * len(parts)
-        return rollup(self.classifier.predict_proba(sentence_inputs), np.array(owner))[1]
+        return rollup(self.scorer.predict_proba(sentence_inputs), np.array(owner))[1]
 
     def predict(self, texts, *, unit: str = "sentence") -> list[list[str]]:
         """The themes of each text: those whose probability reaches its threshold."""
@@ -174,7 +225,7 @@ class ThemeModel:
         """
         from renovml.model.explain import explain_terms
 
-        return explain_terms(self.classifier, text, self.themes, top)
+        return explain_terms(self.scorer, text, self.themes, top)
 
     # --- articles -------------------------------------------------------------
     def tag(self, article, unit: str = "paragraph", *, thresholds=None) -> TaggedArticle:
@@ -218,8 +269,8 @@ class ThemeModel:
         direct = unit == "paragraph" and self.paragraph_mode == "direct"
         inputs = [x for _, _, _, by_p in prepared
                   for x in with_context(by_p, "paragraph" if direct else "sentence", clean=True)]
-        classifier = self.paragraph_classifier if direct else self.classifier
-        all_proba = (classifier.predict_proba(inputs) if inputs
+        scorer = self.paragraph_scorer if direct else self.scorer
+        all_proba = (scorer.predict_proba(inputs) if inputs
                      else np.zeros((0, len(self.themes))))
         out, offset = [], 0
         for article, sentences, paragraphs, _ in prepared:
@@ -241,3 +292,84 @@ class ThemeModel:
                        for t in self.themes}
             out.append(TaggedArticle(article, unit, tagged, summary))
         return out
+
+    def tag_chunks(self, article: Article, unit: str = "paragraph", *, thresholds=None,
+                   chunk_paragraphs: int = 500) -> Iterator[list[SectionThemes]]:
+        """Tag a long article a chunk of paragraphs at a time, so memory depends on the
+        chunk, not on the article.
+
+        Parameters
+        ----------
+        article : Article
+        unit : {"paragraph", "sentence"}
+        thresholds : mapping of theme -> float, optional
+        chunk_paragraphs : int
+            Paragraphs per chunk.
+
+        Returns
+        -------
+        iterator of list of SectionThemes
+            The sections of consecutive chunks, in order: together, the same sections,
+            themes and scores as :meth:`tag` gives (each chunk sees the heading and the
+            neighbours its first and last sections have in the whole article).
+        """
+        if unit not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
+        if chunk_paragraphs < 1:
+            raise ValueError(f"chunk_paragraphs must be at least 1, got {chunk_paragraphs}")
+        th = self.thresholds_for(unit, thresholds)
+        text = article.text
+        paragraphs = article.paragraphs
+        starts = [p.start for p in paragraphs]
+
+        def chunk_sentences(first: int, stop: int) -> list[list[Section]]:
+            """The sentences of paragraphs[first:stop], grouped by paragraph, with the
+            ids and offsets they have in the whole article."""
+            if first >= stop:
+                return []
+            base = paragraphs[first].start
+            grouped: list[list[Section]] = [[] for _ in range(first, stop)]
+            for s in sections(text[base:paragraphs[stop - 1].end], "sentence"):
+                start = s.start + base
+                p = bisect_right(starts, start, first, stop) - 1
+                grouped[p - first].append(Section(
+                    f"p{p}.s{len(grouped[p - first])}", "sentence", s.text, start,
+                    s.end + base, p))
+            return grouped
+
+        direct = unit == "paragraph" and self.paragraph_mode == "direct"
+        scorer = self.paragraph_scorer if direct else self.scorer
+        heading = None  # text of the nearest heading paragraph above the chunk
+        previous: list[Section] | None = None  # the sentences of the paragraph above
+        current = chunk_sentences(0, min(chunk_paragraphs, len(paragraphs)))
+        for first in range(0, len(paragraphs), chunk_paragraphs):
+            stop = min(first + chunk_paragraphs, len(paragraphs))
+            following = chunk_sentences(stop, min(stop + chunk_paragraphs, len(paragraphs)))
+            before = ([[heading]] if heading is not None else []) + (
+                [[s.text for s in previous]] if previous else [])
+            after = [[s.text for s in following[0]]] if following else []
+            texts = [[s.text for s in group] for group in current]
+            inputs = with_context(before + texts + after, "paragraph" if direct else "sentence",
+                                  clean=True)
+            n_before = len(before) if direct else sum(len(p) for p in before)
+            n_mine = len(texts) if direct else sum(len(p) for p in texts)
+            inputs = inputs[n_before:n_before + n_mine]
+            proba = (scorer.predict_proba(inputs) if inputs
+                     else np.zeros((0, len(self.themes))))
+            if unit == "sentence":
+                chunk_sections = [s for group in current for s in group]
+            else:
+                chunk_sections = paragraphs[first:stop]
+                if not direct:
+                    owner = np.array([s.paragraph for group in current for s in group])
+                    ids, proba = rollup(proba, owner)
+                    chunk_sections = [paragraphs[i] for i in ids]
+            labels = self._themes_of(proba, th)
+            yield [SectionThemes(sec, lab, dict(zip(self.themes, map(float, row))))
+                   for sec, lab, row in zip(chunk_sections, labels, proba)]
+            for group in current:
+                joined = "".join(s.text for s in group)
+                if is_heading(joined):
+                    heading = joined
+            previous = current[-1] if current else previous
+            current = following

@@ -7,11 +7,13 @@ Imports nothing of renovml but :mod:`renovml.errors` and :mod:`renovml.themes`.
 
 from renovml.text.cleaning import (
     CLEAN_STEPS,
+    NORMALIZE_STEPS,
     clean,
     clean_with_metadata,
     collapse_doubled_punctuation,
     drop_duplicate_paragraphs,
     extract_metadata,
+    normalize,
     normalize_whitespace,
     normalize_width,
     remove_chrome_lines,
@@ -28,6 +30,7 @@ from renovml.text.sections import UNITS, Article, Section, sections
 
 __all__ = [
     "CLEAN_STEPS",
+    "NORMALIZE_STEPS",
     "UNITS",
     "Article",
     "Section",
@@ -38,6 +41,7 @@ __all__ = [
     "drop_duplicate_paragraphs",
     "extract_main_text",
     "extract_metadata",
+    "normalize",
     "normalize_whitespace",
     "normalize_width",
     "open_text",

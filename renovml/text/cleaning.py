@@ -18,11 +18,13 @@ from renovml.text.chrome import chrome_kinds
 
 __all__ = [
     "CLEAN_STEPS",
+    "NORMALIZE_STEPS",
     "clean",
     "clean_with_metadata",
     "collapse_doubled_punctuation",
     "drop_duplicate_paragraphs",
     "extract_metadata",
+    "normalize",
     "normalize_whitespace",
     "normalize_width",
     "remove_chrome_lines",
@@ -289,6 +291,36 @@ def clean(text: str) -> str:
         If ``text`` is not a string.
     """
     return clean_with_metadata(text)[0]
+
+
+#: The steps that rewrite text without deciding what belongs to the article: what a
+#: section (a sentence or paragraph given on its own) goes through.
+NORMALIZE_STEPS: tuple[Callable[[str], str], ...] = (
+    strip_html,
+    normalize_whitespace,
+    strip_pinyin_annotations,
+    normalize_width,
+    to_simplified,
+    collapse_doubled_punctuation,
+    tidy_lines,
+)
+
+
+def normalize(text: str) -> str:
+    """Normalise a section's text (tags, spaces, pinyin, width, script, punctuation) without
+    removing any of its lines: :func:`clean` minus the page-level steps (metadata header,
+    page chrome, duplicate paragraphs), which need the whole page to decide.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a string.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"normalize() expects str, got {type(text).__name__}")
+    for step in NORMALIZE_STEPS:
+        text = step(text)
+    return text
 
 
 def clean_with_metadata(text: str) -> tuple[str, dict[str, str]]:

@@ -355,9 +355,9 @@ def evaluate(model: ThemeModel, corpus) -> dict:
     """
     articles, _ = load_corpus(corpus, check_reserved=False)
     S, P = units_of(articles, "sentence"), units_of(articles, "paragraph")
-    sentence_proba = model.classifier.predict_proba(S.inputs)
+    sentence_proba = model.scorer.predict_proba(S.inputs)
     if model.paragraph_mode == "direct":
-        paragraph_proba = model.paragraph_classifier.predict_proba(P.inputs)
+        paragraph_proba = model.paragraph_scorer.predict_proba(P.inputs)
     else:
         paragraph_proba = rollup(sentence_proba, S.paragraph_of)[1]
     return {

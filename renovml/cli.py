@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import argparse
 import csv
+import glob
+import io
 import json
 import logging
 import os
+import re
 import shutil
+import signal
+import stat
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from renovml.batch import KNOWN_SUFFIXES, match_glob
+from renovml.errors import RenovmlError
 from renovml.themes import THEMES
 
 __all__ = ["build_parser", "main"]
@@ -47,6 +55,16 @@ def _positive(value: str) -> int:
     return number
 
 
+def _non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return number
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))  # the cores this process may run on
@@ -78,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="load --model without checking its manifest hash (your own file)")
     p.add_argument("--threshold", action="append", type=_threshold, default=[],
                    metavar="THEME=VALUE", help="override a theme's threshold (repeatable)")
-    p.add_argument("--explain", type=int, default=0, metavar="N",
+    p.add_argument("--explain", type=_non_negative, default=0, metavar="N",
                    help="add the top N terms per theme to each record")
     p.add_argument("--text-field", default="text", help="text field of .jsonl/.csv records")
     p.add_argument("--id-field", help="id field of .jsonl/.csv records (default: FILE:LINE)")
@@ -101,6 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- output ---------------------------------------------------------------------
 
+# A lone surrogate (a file name that is not UTF-8, an id like "\ud800") has no UTF-8 form.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+EXIT_STOPPED = 3
+
+
+def _escape_surrogates(text: str) -> str:
+    """``\\udcff`` for each lone surrogate: a JSON escape inside a JSON string, and a
+    readable stand-in in CSV; either way the output stays valid UTF-8."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _format_of(path: str | None, explicit: str | None) -> str:
     if explicit:
         return explicit
@@ -109,20 +138,24 @@ def _format_of(path: str | None, explicit: str | None) -> str:
 
 
 class _Writer:
-    def __init__(self, handle, fmt: str, fields: list[str]):
-        self.handle, self.fmt = handle, fmt
+    """Renders records as JSONL, CSV or TSV text, lone surrogates escaped."""
+
+    def __init__(self, fmt: str, fields: list[str]):
+        self.fmt = fmt
+        self.buffer = io.StringIO()
         if fmt != "jsonl":
-            self.csv = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore",
+            self.csv = csv.DictWriter(self.buffer, fieldnames=fields, extrasaction="ignore",
                                       delimiter="," if fmt == "csv" else "\t",
                                       lineterminator="\n")
 
-    def header(self) -> None:
+    def header(self) -> str:
         if self.fmt != "jsonl":
             self.csv.writeheader()
+        return self.take()
 
-    def write(self, record: dict) -> None:
+    def add(self, record: dict) -> None:
         if self.fmt == "jsonl":
-            self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
             return
         row = dict(record)
         if "themes" in row:
@@ -133,102 +166,344 @@ class _Writer:
             row["explain"] = json.dumps(row["explain"], ensure_ascii=False)
         self.csv.writerow(row)
 
+    def size(self) -> int:
+        return self.buffer.tell()
+
+    def take(self) -> str:
+        text = _escape_surrogates(self.buffer.getvalue())
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        return text
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd`` (os.write may write only part)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
 
 def _read_records(path: Path, fmt: str) -> Iterator[dict]:
-    """Records of an output file; a trailing line cut off by an interruption is skipped."""
+    """Records of an output file (complete ones only)."""
     with open(path, encoding="utf-8", newline="") as handle:
         if fmt == "jsonl":
             for line in handle:
                 if not line.endswith("\n"):
                     break
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    break
+                yield json.loads(line)
         else:
             yield from csv.DictReader(handle, delimiter="," if fmt == "csv" else "\t")
 
 
-def _prepare_resume(output: Path, part: Path, fmt: str) -> set[str]:
-    """Rebuild ``part`` from what an earlier run wrote, minus its last (maybe partial) article.
+# --- the run manifest -------------------------------------------------------------
 
-    Returns the ids of the articles kept, which this run skips.
-    """
-    if not part.exists():
-        if not output.exists():
-            return set()
-        shutil.copyfile(output, part)
-        complete = True
-    else:
-        complete = False
-    kept = part.with_name(part.name + ".tmp")
-    done: list[str] = []
-    with open(kept, "w", encoding="utf-8", newline="") as handle:
-        writer = _Writer(handle, fmt, SECTION_FIELDS)
-        writer.header()
-        last_id, buffer = None, []
-        for record in _read_records(part, fmt):
-            if record.get("article_id") != last_id:
-                for r in buffer:
-                    writer.write(_from_csv(r) if fmt != "jsonl" else r)
-                if last_id is not None:
-                    done.append(last_id)
-                last_id, buffer = record.get("article_id"), []
-            buffer.append(record)
-        if complete and last_id is not None:  # a finished output: its last article is whole
-            for r in buffer:
-                writer.write(_from_csv(r) if fmt != "jsonl" else r)
-            done.append(last_id)
-    os.replace(kept, part)
-    return set(done)
+class _Manifest:
+    """``OUT.manifest``: a JSONL file with one header line, then one line per input record
+    finished, written after that record's output reached ``OUT.part``:
+    ``{"key", "id", "n", "failed", "end"}``: its stable key (resolved path, plus line or
+    row in a records file), its article id, how many output records it has, whether it
+    failed, and the byte offset in the output where its records end."""
+
+    VERSION = 1
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def header(self, fmt: str, unit: str, data_start: int) -> dict:
+        return {"renovml_run": self.VERSION, "format": fmt, "unit": unit,
+                "data_start": data_start}
+
+    def read(self, size: int) -> tuple[dict | None, list[dict]]:
+        """The header and the entries whose records lie within the first ``size`` bytes of
+        the output; a line cut off by an interruption ends the list."""
+        header, entries, end = None, [], 0
+        try:
+            handle = open(self.path, "rb")
+        except FileNotFoundError:
+            return None, []
+        with handle:
+            for line in handle:
+                if not line.endswith(b"\n"):
+                    break
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    break
+                if header is None:
+                    if not isinstance(item, dict) or item.get("renovml_run") != self.VERSION:
+                        return None, []
+                    header, end = item, item["data_start"]
+                    continue
+                if not isinstance(item, dict) or not end <= item.get("end", -1) <= size:
+                    break
+                entries.append(item)
+                end = item["end"]
+        return header, entries
+
+    def rewrite(self, header: dict, entries: list[dict]) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            for item in (header, *entries):
+                handle.write(json.dumps(item) + "\n")
+        os.replace(tmp, self.path)
 
 
-def _from_csv(row: dict) -> dict:
-    out = {k: v for k, v in row.items() if v not in (None, "")}
-    if "themes" in out or "section_id" in out:
-        out["themes"] = [t for t in row.get("themes", "").split(";") if t]
-    if "explain" in out:
-        out["explain"] = json.loads(out["explain"])
-    return out
+# --- checks before any work -------------------------------------------------------
+
+def _is_discard(path: str) -> bool:
+    return os.path.realpath(path) == os.devnull
 
 
-def _summaries(path: Path, fmt: str) -> Iterator[dict]:
-    """One summary per article, from the section records of a finished output."""
-    current, rows = None, []
+def _check_target(option: str, path: str) -> str | None:
+    """Why ``path`` cannot be written as ``option``'s file, or None."""
+    if os.path.isdir(path):
+        return f"{option} {path!r} is a directory, expected a file name"
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        return f"{option} {path!r}: its directory {parent!r} does not exist"
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"{option} {path!r} cannot be inspected ({exc.strerror})"
+    if stat.S_ISLNK(mode):
+        return (f"{option} {path!r} is a symbolic link; name the file itself "
+                "(writing would replace the link)")
+    if not stat.S_ISREG(mode):
+        return (f"{option} {path!r} is not a regular file (a FIFO, socket or device); "
+                f"expected a file name, {os.devnull} or -")
+    return None
 
-    def summary(article_id, rows):
-        if len(rows) == 1 and rows[0].get("error"):
-            return {"article_id": article_id, "n_sections": 0, "error": rows[0]["error"]}
+
+def _check_outputs(args) -> str | None:
+    """Why the output options cannot work, or None: checked before any work starts."""
+    output = args.output
+    if output is None or output == "-" or _is_discard(output):
+        for option, given in (("--resume", args.resume), ("--summary", args.summary)):
+            if given:
+                return f"{option} needs --output FILE"
+        return None
+    targets = [("-o/--output", output)] + ([("--summary", args.summary)] if args.summary else [])
+    for option, path in targets:
+        if option == "--summary" and (path == "-" or _is_discard(path)):
+            continue
+        problem = _check_target(option, path)
+        if problem:
+            return problem
+    real_out = os.path.realpath(output)
+    if args.summary and os.path.realpath(args.summary) == real_out:
+        return f"--summary {args.summary!r} is the same file as --output; name another file"
+    for option, path in targets:
+        real = os.path.realpath(path)
+        for raw in args.paths:
+            if raw == "-":
+                continue
+            named = [raw] if os.path.lexists(raw) or not glob.has_magic(raw) else match_glob(raw)
+            for name in named:
+                real_in = os.path.realpath(name)
+                if real == real_in:
+                    return f"{option} {path!r} is also an input; name another file"
+                if (os.path.isdir(name) and real.startswith(real_in.rstrip(os.sep) + os.sep)
+                        and Path(path).suffix.lower() in KNOWN_SUFFIXES):
+                    return (f"{option} {path!r} is inside the input directory {name!r}, where "
+                            "a later run would read it as an input; write it elsewhere")
+    return None
+
+
+def _lock(output: Path):
+    """An exclusive lock on ``OUT.lock``, held while the run writes ``OUT``; None if
+    another run holds it."""
+    import fcntl
+
+    lock_path = output.with_name(output.name + ".lock")
+    try:
+        handle = open(lock_path, "a")
+    except OSError as exc:
+        raise RenovmlError(f"cannot create the lock file {lock_path} beside the output "
+                           f"({exc.strerror or exc}); expected a writable directory") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+# --- the run ------------------------------------------------------------------------
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT arrived: stop the run. A BaseException, like KeyboardInterrupt,
+    so that no ``except Exception`` on the way turns it into an error record."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _RunOutput:
+    """The section output of a run: ``OUT.part`` and its manifest, or a stream."""
+
+    def __init__(self, args, fmt: str):
+        self.fmt, self.unit = fmt, args.unit
+        self.writer = _Writer(fmt, SECTION_FIELDS)
+        self.done: dict[str, bool] = {}  # key -> failed, for inputs an earlier run finished
+        self.fd = self.manifest_handle = None
+        self.stream = None
+        self.output = None
+        if args.output is None or args.output == "-":
+            self.stream = sys.stdout
+        elif _is_discard(args.output):
+            self.stream = open(os.devnull, "w", encoding="utf-8")
+        else:
+            self.output = Path(args.output)
+            self.part = self.output.with_name(self.output.name + ".part")
+            self.manifest = _Manifest(self.output.with_name(self.output.name + ".manifest"))
+
+    def open(self, resume: bool) -> None:
+        """Start the output, or continue an earlier run's (raises RenovmlError if it cannot
+        be continued safely)."""
+        if self.stream is not None:
+            self.stream.write(self.writer.header())
+            return
+        entries: list[dict] = []
+        if resume and (self.part.exists() or self.output.exists()):
+            if not self.part.exists():
+                shutil.copyfile(self.output, self.part)
+            header, entries = self.manifest.read(self.part.stat().st_size)
+            if header is None:
+                raise RenovmlError(
+                    f"cannot resume: {self.part} has no run manifest {self.manifest.path} "
+                    "to say which inputs it holds; run again without --resume")
+            if (header["format"], header["unit"]) != (self.fmt, self.unit):
+                raise RenovmlError(
+                    f"cannot resume: {self.part} holds {header['unit']}s as "
+                    f"{header['format']}, this run asks for {self.unit}s as {self.fmt}")
+            end = entries[-1]["end"] if entries else header["data_start"]
+            self.fd = os.open(self.part, os.O_WRONLY)
+            os.truncate(self.fd, end)  # drops a record cut off mid-line or mid-character
+            os.lseek(self.fd, end, os.SEEK_SET)
+            self.manifest.rewrite(header, entries)
+            self.offset = end
+            self.done = {e["key"]: bool(e["failed"]) for e in entries}
+        else:
+            self.fd = os.open(self.part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            head = self.writer.header().encode("utf-8")
+            _write_all(self.fd, head)
+            self.offset = len(head)
+            self.manifest.rewrite(self.manifest.header(self.fmt, self.unit, self.offset), [])
+        self.manifest_handle = open(self.manifest.path, "a", encoding="utf-8")
+
+    def write(self, task, records: Iterable[dict]) -> tuple[int, str | None]:
+        """Write one input's records, then its manifest line. Returns (number of records,
+        error message or None)."""
+        n, error = 0, None
+        for record in records:
+            self.writer.add(record)
+            n += 1
+            error = record.get("error") if n == 1 else None
+            if self.writer.size() > 1 << 20:
+                self._emit(self.writer.take())
+        self._emit(self.writer.take())
+        if self.manifest_handle is not None:
+            self.manifest_handle.write(json.dumps(
+                {"key": task.key, "id": task.article_id, "n": n, "failed": error is not None,
+                 "end": self.offset}) + "\n")
+            self.manifest_handle.flush()
+        return n, error
+
+    def _emit(self, text: str) -> None:
+        if self.stream is not None:
+            self.stream.write(text)
+            self.stream.flush()
+            return
+        data = text.encode("utf-8")
+        _write_all(self.fd, data)
+        self.offset += len(data)
+
+    def close(self) -> None:
+        """Close the files; the ``.part`` and manifest stay as they are."""
+        for close in (lambda: self.fd is not None and os.close(self.fd),
+                      lambda: self.manifest_handle and self.manifest_handle.close(),
+                      lambda: self.stream not in (None, sys.stdout) and self.stream.close()):
+            try:
+                close()
+            except OSError:
+                pass
+        self.fd = self.manifest_handle = None
+
+    def finish(self) -> None:
+        """Make the output complete: ``OUT.part`` becomes ``OUT``."""
+        if self.output is not None:
+            os.fsync(self.fd)
+            self.close()
+            os.replace(self.part, self.output)
+        else:
+            self.close()
+
+
+def _summaries(output: Path, fmt: str, manifest: _Manifest) -> Iterator[dict]:
+    """One summary per input record, from a finished output and its manifest."""
+    _, entries = manifest.read(output.stat().st_size)
+    records = _read_records(output, fmt)
+    for entry in entries:
+        rows = [next(records) for _ in range(entry["n"])]
+        if entry["failed"]:
+            yield {"article_id": entry["id"], "n_sections": 0, "error": rows[0].get("error")}
+            continue
         themes = [r["themes"] if isinstance(r["themes"], list) else
                   [t for t in r["themes"].split(";") if t] for r in rows]
         shares = {t: round(sum(t in th for th in themes) / len(rows), 4) for t in THEMES}
-        return {"article_id": article_id, "n_sections": len(rows),
-                **{f"share_{t}": v for t, v in shares.items()},
-                "dominant_themes": [t for t, v in sorted(shares.items(), key=lambda kv: -kv[1])
-                                    if v >= 0.25]}
+        yield {"article_id": entry["id"], "n_sections": len(rows),
+               **{f"share_{t}": v for t, v in shares.items()},
+               "dominant_themes": [t for t, v in sorted(shares.items(), key=lambda kv: -kv[1])
+                                   if v >= 0.25]}
 
-    for record in _read_records(path, fmt):
-        if record["article_id"] != current and rows:
-            yield summary(current, rows)
-            rows = []
-        current = record["article_id"]
-        rows.append(record)
-    if rows:
-        yield summary(current, rows)
+
+def _write_summary(output: Path, fmt: str, manifest: _Manifest, path: Path) -> None:
+    sfmt = _format_of(str(path), None)
+    tmp = path.with_name(path.name + ".part")
+    writer = _Writer(sfmt, SUMMARY_FIELDS)
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(writer.header())
+        for summary in _summaries(output, fmt, manifest):
+            writer.add(summary)
+            handle.write(writer.take())
+    os.replace(tmp, path)
 
 
 # --- commands -------------------------------------------------------------------
+
+def _on_signal(signum, frame):
+    raise _Stopped(signum)
+
 
 def _predict(args) -> int:
     from tqdm import tqdm
 
     from renovml.batch import iter_tasks, run_tasks
 
-    for option, given in (("--resume", args.resume), ("--summary", args.summary)):
-        if given and not args.output:
-            print(f"renovml predict: {option} needs --output FILE", file=sys.stderr)
-            return 2
+    problem = _check_outputs(args)
+    if problem:
+        print(f"renovml predict: {problem}", file=sys.stderr)
+        return 2
     fmt = _format_of(args.output, args.format)
+    out = _RunOutput(args, fmt)
+    lock = None
+    if out.output is not None:
+        lock = _lock(out.output)
+        if lock is None:
+            print(f"renovml predict: another run is writing {out.output} (it holds "
+                  f"{out.output}.lock); wait for it to finish", file=sys.stderr)
+            return 2
+    try:
+        return _predict_locked(args, fmt, out, tqdm, iter_tasks, run_tasks)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _predict_locked(args, fmt, out, tqdm, iter_tasks, run_tasks) -> int:
     thresholds = dict(args.threshold)
     # Fail fast on a bad model path, in this process, before any worker starts.
     import renovml
@@ -239,64 +514,82 @@ def _predict(args) -> int:
     set_backend(args.tokenizer)  # fails here, clearly, if rjieba is asked for and missing
     init_args = (args.model, args.trusted, args.unit, thresholds, args.explain, args.tokenizer)
 
-    done: set[str] = set()
-    if args.output:
-        output = Path(args.output)
-        part = output.with_name(output.name + ".part")
-        if args.resume:
-            done = _prepare_resume(output, part, fmt)
-            logger.info("resuming: %d articles already in %s", len(done), output)
-        handle = open(part, "a" if args.resume else "w", encoding="utf-8", newline="")
-    else:
-        handle = sys.stdout
-    writer = _Writer(handle, fmt, SECTION_FIELDS)
-    if not args.resume or handle.tell() == 0:
-        writer.header()
-
-    tasks = (t for t in iter_tasks(args.paths, text_field=args.text_field,
-                                   id_field=args.id_field) if t.article_id not in done)
-    n_articles = n_sections = 0
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    counts = {"seen": 0, "tagged": 0, "failed": 0, "skipped": 0, "sections": 0,
+              "skipped_failed": 0}
     failures: list[tuple[str, str]] = []
+
+    def pending(tasks):
+        for task in tasks:
+            counts["seen"] += 1
+            if task.key in out.done:
+                counts["skipped"] += 1
+                counts["skipped_failed"] += out.done[task.key]
+                continue
+            yield task
+
     progress = tqdm(unit=" articles", disable=args.quiet or not sys.stderr.isatty(),
                     file=sys.stderr)
+    where = out.part if out.output is not None else None
+    stopped = results = None
     try:
-        for records in run_tasks(tasks, jobs=args.jobs, init_args=init_args, model=model):
-            for record in records:
-                writer.write(record)
-            handle.flush()
-            n_articles += 1
-            if len(records) == 1 and "error" in records[0]:
-                failures.append((records[0]["article_id"], records[0]["error"]))
+        out.open(args.resume)
+        if out.done:
+            logger.info("resuming: %d inputs already in %s", len(out.done), where)
+        tasks = pending(iter_tasks(args.paths, text_field=args.text_field,
+                                   id_field=args.id_field))
+        results = run_tasks(tasks, jobs=args.jobs, init_args=init_args, model=model)
+        for task, result in results:
+            records = result if isinstance(result, list) else result.records()
+            n, error = out.write(task, records)
+            if error is not None:
+                counts["failed"] += 1
+                failures.append((task.article_id, error))
             else:
-                n_sections += len(records)
+                counts["tagged"] += 1
+                counts["sections"] += n
             progress.update()
+        out.finish()
+    except _Stopped as exc:
+        stopped = f"stopped by {exc}"
+        code = 128 + exc.signum
+    except OSError as exc:
+        if where is None:
+            raise
+        stopped = f"writing {where} failed ({exc.strerror or exc})"
+        code = EXIT_STOPPED
     finally:
+        if results is not None:
+            results.close()  # on a stop: workers terminated, spooled records deleted
         progress.close()
-        if handle is not sys.stdout:
-            handle.close()
-    if args.output:
-        os.replace(part, output)
-        if args.summary:
-            _write_summary(output, fmt, Path(args.summary))
-    skipped = f", {len(done)} already done" if done else ""
-    print(f"renovml: tagged {n_articles - len(failures)} articles ({n_sections} {args.unit}s)"
-          f"{skipped}; {len(failures)} failed", file=sys.stderr)
+        out.close()
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    finished = counts["tagged"] + counts["failed"]
+    if stopped:
+        if where is None:
+            print(f"renovml: {stopped} after {finished} inputs", file=sys.stderr)
+        else:
+            print(f"renovml: {stopped}; {where} keeps every input finished so far "
+                  f"({finished} in this run, {counts['skipped']} before): run the same "
+                  "command with --resume to finish it", file=sys.stderr)
+        return code
+    if counts["seen"] != finished + counts["skipped"]:
+        raise RenovmlError(f"run bookkeeping does not add up: {counts}")
+    if args.summary:
+        _write_summary(out.output, fmt, out.manifest, Path(args.summary))
+    earlier = (f" ({counts['skipped_failed']} of them failed)" if counts["skipped_failed"]
+               else "")
+    print(f"renovml: {counts['seen']} inputs: tagged {counts['tagged']} articles "
+          f"({counts['sections']} {args.unit}s), {counts['failed']} failed, "
+          f"{counts['skipped']} skipped as already done{earlier}", file=sys.stderr)
     for article_id, message in failures[:50]:
         print(f"  failed: {article_id}: {message}", file=sys.stderr)
     if len(failures) > 50:
         print(f"  ... and {len(failures) - 50} more (see the error records)", file=sys.stderr)
-    return 1 if failures else 0
-
-
-def _write_summary(output: Path, fmt: str, path: Path) -> None:
-    sfmt = _format_of(str(path), None)
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        writer = _Writer(handle, sfmt, SUMMARY_FIELDS)
-        writer.header()
-        for summary in _summaries(output, fmt):
-            writer.write(summary)
-    os.replace(tmp, path)
+    return 1 if failures or counts["skipped_failed"] else 0
 
 
 def _eval(args) -> int:
@@ -324,8 +617,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
                         format="%(levelname)s %(name)s: %(message)s")
-    from renovml.errors import RenovmlError
-
     try:
         if args.command == "predict":
             return _predict(args)

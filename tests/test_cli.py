@@ -177,6 +177,10 @@ def test_resume_after_a_cut_off_write(tmp_path):
     part = tmp_path / "out.jsonl.part"
     part.write_text("".join(lines[: len(lines) // 2]) + lines[len(lines) // 2][:20],
                     encoding="utf-8")
+    # Without its run manifest a .part cannot say which inputs it holds: refused.
+    assert _run(tmp_path / "in", "-o", out, "--resume") == 2
+    # The manifest may list inputs whose records the .part lost: they are redone.
+    shutil.copyfile(tmp_path / "full.jsonl.manifest", tmp_path / "out.jsonl.manifest")
     assert _run(tmp_path / "in", "-o", out, "--resume") == 0
     assert out.read_text(encoding="utf-8") == full.read_text(encoding="utf-8")
     assert not part.exists()

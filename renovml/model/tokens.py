@@ -184,7 +184,7 @@ _ALNUM_PART = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 def _as_jieba_splits(words: list[str]) -> list[str]:
     out = []
     for word in words:
-        if _JOINED.search(word) and _ALNUM_PART.search(word):
+        if len(word) > 1 and _JOINED.search(word) and _ALNUM_PART.search(word):
             out.extend(part for part in _ALNUM_PART.split(word) if part)
         else:
             out.append(word)
@@ -192,8 +192,12 @@ def _as_jieba_splits(words: list[str]) -> list[str]:
 
 
 def _tokenize(text: str) -> list[str]:
-    words = (_as_jieba_splits(_rjieba_tokenizer().cut(text, True))
-             if active_backend() == "rjieba" else tokenizer().lcut(text, HMM=True))
+    if active_backend() == "rjieba":
+        words = _rjieba_tokenizer().cut(text, True)
+        if _JOINED.search(text):  # most texts have no - _ . at all
+            words = _as_jieba_splits(words)
+    else:
+        words = tokenizer().lcut(text, HMM=True)
     memo = _WORD_MEMO
     if len(memo) > _WORD_MEMO_MAX:
         memo.clear()

@@ -93,16 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", choices=["paragraph", "sentence"], default="paragraph")
     p.add_argument("--model", help="model artifact (default: the shipped model)")
     p.add_argument("--trusted", action="store_true",
-                   help="load --model without checking its manifest hash (your own file)")
+                   help="unpickle a --model file that is not the shipped model: loading a model file "
+                        "runs its code, so use this only for files you made or trust like code; a "
+                        "manifest beside it is still checked")
     p.add_argument("--threshold", action="append", type=_threshold, default=[],
                    metavar="THEME=VALUE", help="override a theme's threshold (repeatable)")
     p.add_argument("--explain", type=_non_negative, default=0, metavar="N",
                    help="add the top N terms per theme to each record")
     p.add_argument("--text-field", default="text", help="text field of .jsonl/.csv records")
     p.add_argument("--id-field", help="id field of .jsonl/.csv records (default: FILE:LINE)")
-    p.add_argument("--tokenizer", choices=["jieba", "rjieba"], default="jieba",
-                   help="word segmenter: jieba (default) or rjieba, a faster Rust port "
-                        "(pip install 'renovml[fast]')")
+    p.add_argument("--tokenizer", choices=["auto", "jieba", "rjieba"], default="auto",
+                   help="word segmenter: auto (default: rjieba, jieba's Rust port, where it is "
+                        "installed, else jieba), or force one; both give the same tokens")
     p.add_argument("-j", "--jobs", type=_positive, default=_cores(),
                    help="worker processes (default: all cores)")
     p.add_argument("--resume", action="store_true",
@@ -112,7 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="score the model against a labelled corpus")
     e.add_argument("corpus", help="labelled corpus in the annotation format (.jsonl or directory)")
     e.add_argument("--model", help="model artifact (default: the shipped model)")
-    e.add_argument("--trusted", action="store_true")
+    e.add_argument("--trusted", action="store_true",
+                   help="unpickle a --model file that is not the shipped model: loading a model file "
+                        "runs its code, so use this only for files you made or trust like code; a "
+                        "manifest beside it is still checked")
     e.add_argument("--format", choices=["text", "json"], default="text")
     return parser
 

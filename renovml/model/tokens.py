@@ -193,7 +193,7 @@ def _as_jieba_splits(words: list[str]) -> list[str]:
 
 def _tokenize(text: str) -> list[str]:
     if active_backend() == "rjieba":
-        words = _rjieba_tokenizer().cut(text, True)
+        words = (_rjieba or _rjieba_tokenizer()).cut(text, True)
         if _JOINED.search(text):  # most texts have no - _ . at all
             words = _as_jieba_splits(words)
     else:

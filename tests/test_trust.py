@@ -70,22 +70,39 @@ def hostile_dir(tiny_model, tmp_path):
 # --- the shipped model --------------------------------------------------------------------
 
 def test_pinned_hash_is_the_shipped_files_hash():
-    assert artifact.shipped_model_path().resolve() == (SHIPPED_DIR / ARTIFACT_NAME).resolve()
+    # The installed model (a copy of models/ in a non-editable install) and the repository's
+    # both hash to the pin, and the repository's own pin file says the same.
+    assert shipped.SHA256 == _sha256(artifact.shipped_model_path())
     assert shipped.SHA256 == _sha256(SHIPPED_DIR / ARTIFACT_NAME)
     manifest = json.loads((SHIPPED_DIR / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert manifest["sha256"] == shipped.SHA256
+    source_pin = (ROOT / "renovml" / "model" / "shipped.py").read_text(encoding="utf-8")
+    assert f'SHA256 = "{shipped.SHA256}"' in source_pin
 
 
 def test_train_py_writes_where_the_pin_is_kept(tmp_path):
-    """train.py's default output is the shipped model's directory, so retraining re-pins."""
+    """train.py's default output is the checkout's models/, so retraining re-pins the
+    checkout's renovml/model/shipped.py, however renovml is installed."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("train_script", ROOT / "train.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     out = pathlib.Path(script.build_parser().parse_args([]).out)
-    assert artifact._is_shipped_directory(out)
-    assert not artifact._is_shipped_directory(tmp_path)
+    targets = [t.resolve() for t in artifact._pin_targets(out)]
+    assert (ROOT / "renovml" / "model" / "shipped.py").resolve() in targets
+    assert not artifact._pin_targets(tmp_path)
+
+
+def test_saving_into_a_checkouts_models_rewrites_its_pin(tiny_model, tmp_path):
+    checkout = tmp_path / "checkout"
+    (checkout / "renovml" / "model").mkdir(parents=True)
+    pin = checkout / "renovml" / "model" / "shipped.py"
+    pin.write_text('SHA256 = "' + "0" * 64 + '"\n', encoding="utf-8")
+    running = shipped.SHA256
+    path = save(tiny_model, checkout / "models")
+    assert f'SHA256 = "{_sha256(path)}"' in pin.read_text(encoding="utf-8")
+    assert shipped.SHA256 == running  # another checkout's pin is not the running one
 
 
 def test_shipped_model_loads_without_trust():

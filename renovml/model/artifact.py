@@ -89,10 +89,14 @@ def shipped_model_path() -> Path:
     directly (``python -m renovml`` run from the repository) has it in the top-level
     ``models/`` beside the package.
     """
+    checkout = Path(__file__).resolve().parents[2] / "models" / ARTIFACT_NAME
     try:
-        return Path(str(resources.files("renovml.models").joinpath(ARTIFACT_NAME)))
+        installed = Path(str(resources.files("renovml.models").joinpath(ARTIFACT_NAME)))
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "models" / ARTIFACT_NAME
+        return checkout
+    # A checkout imported directly can still resolve renovml.models to a folder it does not
+    # have (an empty namespace); its model is then the checkout's own.
+    return installed if installed.is_file() or not checkout.is_file() else checkout
 
 
 def _sha256(path: Path) -> str:
@@ -115,24 +119,40 @@ def _is_shipped_directory(directory: Path) -> bool:
         return False
 
 
-def _pin_shipped_model(sha256: str) -> None:
-    """Rewrite the pinned hash (file and running module) to ``sha256``."""
-    pin = _pin_path()
-    tmp = pin.with_name(pin.name + ".tmp")
-    tmp.write_text(_PIN_MODULE.format(sha256=sha256), encoding="utf-8")
-    os.replace(tmp, pin)
-    # The new source has the old one's size and maybe its mtime second: drop the bytecode.
-    Path(importlib.util.cache_from_source(str(pin))).unlink(missing_ok=True)
-    _shipped.SHA256 = sha256
-    logger.info("pinned the shipped model's SHA-256 %s in %s", sha256, pin)
+def _pin_targets(directory: Path) -> list[Path]:
+    """The pin files that saving a model into ``directory`` must rewrite: the running
+    package's, when ``directory`` is its shipped-model directory, and a source checkout's
+    (``models/`` beside ``renovml/model/shipped.py``), whatever renovml is installed from."""
+    targets = []
+    if _is_shipped_directory(directory):
+        targets.append(_pin_path())
+    checkout_pin = directory.parent / "renovml" / "model" / "shipped.py"
+    if directory.name == "models" and checkout_pin.is_file():
+        if not any(checkout_pin.resolve() == t.resolve() for t in targets):
+            targets.append(checkout_pin)
+    return targets
+
+
+def _pin_shipped_model(sha256: str, pins: list[Path]) -> None:
+    """Rewrite the pinned hash in ``pins`` (and in the running module if it is one)."""
+    for pin in pins:
+        tmp = pin.with_name(pin.name + ".tmp")
+        tmp.write_text(_PIN_MODULE.format(sha256=sha256), encoding="utf-8")
+        os.replace(tmp, pin)
+        # The new source has the old one's size and maybe its mtime second: drop the bytecode.
+        Path(importlib.util.cache_from_source(str(pin))).unlink(missing_ok=True)
+        if pin.resolve() == _pin_path().resolve():
+            _shipped.SHA256 = sha256
+        logger.info("pinned the shipped model's SHA-256 %s in %s", sha256, pin)
 
 
 def save(model: ThemeModel, directory: str | os.PathLike) -> Path:
     """Write ``model`` to ``directory`` as the artifact plus its manifest.
 
-    Saving into the shipped model's directory (see :func:`shipped_model_path`; what
-    ``train.py`` does by default) also rewrites the hash pinned in
-    :mod:`renovml.model.shipped`, so the shipped model and its pin stay in step.
+    Saving into the shipped model's directory (see :func:`shipped_model_path`), or into
+    a source checkout's ``models/`` (what ``train.py`` does by default), also rewrites the
+    hash pinned in :mod:`renovml.model.shipped` (the running package's, or the
+    checkout's), so the shipped model and its pin stay in step.
 
     Parameters
     ----------
@@ -175,8 +195,9 @@ def save(model: ThemeModel, directory: str | os.PathLike) -> Path:
         "corpus_hash": model.metadata.get("corpus_hash"),
     }
     (directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    if _is_shipped_directory(directory):
-        _pin_shipped_model(digest)
+    pins = _pin_targets(directory)
+    if pins:
+        _pin_shipped_model(digest, pins)
     return path
 
 

@@ -189,8 +189,14 @@ def line_kind(line: str) -> str | None:
     n = len(text)
     if n > 160:
         return None  # running text: no chrome line is this long
-    if n > 80 and "。" in text:
-        return "copyright" if _COPYRIGHT.search(text) else None
+    if n > 40 and "。" in text:  # running text: only these kinds of chrome read like it
+        if _COPYRIGHT.search(text):
+            return "copyright"
+        if n <= 80 and _CAPTION.search(text):
+            return "caption"
+        if n <= 80 and _COMMENT.search(text):
+            return "comment"
+        return None
     if not _CJK.search(text) and not any(ch.isalnum() for ch in text):
         return "toolbar"  # nothing but punctuation and brackets
     if _DEBRIS.match(text):

@@ -132,7 +132,9 @@ def normalize_width(text: str) -> str:
     """Make half-width , : ; ? ! touching Chinese text full-width, and
     full-width letters and digits half-width."""
     text = P.FULLWIDTH_ALNUM.sub(lambda m: chr(ord(m.group()) - 0xFEE0), text)
-    text = P.HALF_WIDTH_PUNCT.sub(lambda m: P.HALF_TO_FULL[m.group()], text)
+    for half, pattern in P.HALF_WIDTH_MARK.items():
+        if half in text:
+            text = pattern.sub(P.HALF_TO_FULL[half], text)
     return _drop_spaces_near_punctuation(text)
 
 

@@ -43,7 +43,7 @@ __all__ = [
 GENRES: tuple[str, ...] = (
     "meeting_report", "inspection_tour", "consultation_session", "implementation_plan",
     "policy_interpretation", "resident_notice", "interview", "financing_news",
-    "property_management_news",
+    "property_management_news", "county_media_report", "wechat_feature",
 )
 SCRIPTS = ("simplified", "traditional")
 ORIGINS = ("seed", "written", "external")

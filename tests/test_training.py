@@ -234,5 +234,26 @@ def test_shipped_model_is_reproducible_from_the_corpus():
                                  steps(shipped.classifier.pipeline_), strict=True):
         assert sorted(vars(a)) == sorted(vars(b)), name
         for attr, value in vars(a).items():
+            if attr == "estimators_":
+                _assert_same_solutions(value, vars(b)[attr], name)
+                continue
             assert pickle.dumps(value) == pickle.dumps(vars(b)[attr]), (
                 f"{name}.{attr} differs: retrain with train.py")
+
+
+# The solver's floating-point reductions follow the CPU's vector width, so weights fitted on
+# another machine agree to solver tolerance, not to the bit (seen: 2.4e-3 on one weight of
+# about 4 between an AVX-512 machine and the one that trained the shipped model). A changed
+# corpus or configuration moves weights by far more than this.
+_WEIGHT_ATOL = 1e-2
+
+
+def _assert_same_solutions(mine, shipped, name):
+    assert len(mine) == len(shipped), name
+    for k, (a, b) in enumerate(zip(mine, shipped, strict=True)):
+        assert type(a) is type(b) and a.get_params() == b.get_params(), f"{name}[{k}]"
+        for attr in ("coef_", "intercept_"):
+            np.testing.assert_allclose(getattr(a, attr), getattr(b, attr), rtol=0,
+                                       atol=_WEIGHT_ATOL, err_msg=f"{name}[{k}].{attr} differs: "
+                                       "retrain with train.py")
+        assert np.array_equal(a.classes_, b.classes_), f"{name}[{k}].classes_"

@@ -236,3 +236,90 @@ def test_paragraph_scores_are_the_max_of_their_sentences(tiny_model):
 
         expected = tiny_model.classifier.predict_proba(with_context([parts], "sentence")).max(axis=0)
         np.testing.assert_allclose(row, expected)
+
+
+def _corpus_inputs():
+    from renovml.model.context import with_context
+    from renovml.training.corpus import read_corpus
+
+    articles = read_corpus(ROOT / "seeds" / "corpus" / "written_2.jsonl")
+    inputs = []
+    for article in articles:
+        paragraphs = [[s["text"] for s in p["sentences"]] for p in article["paragraphs"]]
+        inputs += with_context(paragraphs, "sentence")
+    return inputs
+
+
+def test_compiled_scores_equal_the_pipeline_with_context(tiny_model):
+    # The tiny model reads headings and neighbours too (a heading is scored once for all the
+    # sections under it).
+    inputs = _corpus_inputs()
+    assert len({x["heading"] for x in inputs}) < len(inputs)
+    np.testing.assert_allclose(tiny_model.scorer.predict_proba(inputs),
+                               tiny_model.classifier.predict_proba(inputs), rtol=0, atol=1e-9)
+
+
+def test_word_memo_renewal_changes_nothing(tiny_model, monkeypatch):
+    from renovml.model import compiled, tokens
+
+    inputs = _corpus_inputs()
+    expected = tiny_model.classifier.predict_proba(inputs)
+    monkeypatch.setattr(compiled, "_WORD_CODES_MAX", 5)
+    monkeypatch.setattr(tokens, "_WORD_MEMO_MAX", 5)
+    for _ in range(2):  # memos renewed many times over, by batches of one article
+        got = np.vstack([tiny_model.scorer.predict_proba(inputs[i:i + 20])
+                         for i in range(0, len(inputs), 20)])
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+
+
+def test_scores_are_the_same_from_many_threads_while_memos_renew(tiny_model, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from renovml.model import compiled, tokens
+
+    inputs = _corpus_inputs()
+    expected = tiny_model.classifier.predict_proba(inputs)
+    monkeypatch.setattr(compiled, "_WORD_CODES_MAX", 50)
+    monkeypatch.setattr(tokens, "_WORD_MEMO_MAX", 50)
+    chunks = [inputs[i:i + 7] for i in range(0, len(inputs), 7)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(tiny_model.scorer.predict_proba, chunks * 3))
+    np.testing.assert_allclose(np.vstack(got), np.vstack([expected] * 3), rtol=0, atol=1e-9)
+
+
+def test_an_article_cuts_its_sections_once_and_hands_out_copies():
+    article = renovml.Article.from_text("一、总体要求\n争取专项债资金。小区加装电梯十部。\n引入物业服务企业。")
+    first = article.sentences
+    first.clear()
+    assert [s.id for s in article.sentences] == ["p0.s0", "p1.s0", "p1.s1", "p2.s0"]
+    assert article.sentences[1] is article.sentences[1]  # cut once, kept
+    assert article.sections("sentence") == article.sentences
+    assert article.sections("paragraph") == article.paragraphs
+    assert [s.text for s in article.paragraphs] == [
+        "一、总体要求", "争取专项债资金。小区加装电梯十部。", "引入物业服务企业。"]
+    with pytest.raises(ValueError, match="unit must be one of"):
+        article.sections("page")
+
+
+@pytest.mark.parametrize("path", SEED_PATHS[:2], ids=lambda p: p.name[:3])
+def test_tagged_paragraphs_score_the_max_of_their_sentences(tiny_model, path):
+    article = renovml.Article.from_path(path)
+    sentences = tiny_model.tag(article, "sentence").sections
+    paragraphs = tiny_model.tag(article, "paragraph").sections
+    assert len(paragraphs) == len(article.paragraphs) > 3
+    for p in paragraphs:
+        mine = [s.scores for s in sentences if s.section.paragraph == p.section.paragraph]
+        assert p.scores == {t: max(s[t] for s in mine) for t in THEMES}
+        th = tiny_model.thresholds_for("paragraph")
+        assert p.themes == [t for t, x in zip(THEMES, th) if p.scores[t] >= x]
+
+
+def test_tag_many_equals_tag_one_by_one(tiny_model):
+    articles = [renovml.Article.from_path(p) for p in SEED_PATHS] + [renovml.Article(text="")]
+    for unit in ("paragraph", "sentence"):
+        many = tiny_model.tag_many(articles, unit)
+        for article, got in zip(articles, many):
+            one = tiny_model.tag(article, unit)
+            assert [(s.section, s.themes, s.scores) for s in got.sections] == [
+                (s.section, s.themes, s.scores) for s in one.sections]
+            assert got.summary == one.summary

@@ -12,6 +12,7 @@ strings and names of renovml functions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -45,7 +46,23 @@ class _Part:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_word_ids", None)  # rebuilt from ``words`` on first use
+        state.pop("_word_codes", None)
         return state
+
+    @property
+    def word_codes(self) -> dict[str, int]:
+        """Segmented word -> vocabulary id, -1 (unknown token) or -2 (dropped); filled as
+        words are met, per process."""
+        codes = self.__dict__.get("_word_codes")
+        if codes is None:
+            codes = self.__dict__["_word_codes"] = {}
+        return codes
+
+    def code_of(self, word: str) -> int:
+        from renovml.model.tokens import token_of
+
+        token = token_of(word)
+        return -2 if token is None else self.word_ids.get(token, -1)
 
     @property
     def word_ids(self) -> dict[str, int]:
@@ -91,6 +108,9 @@ def _spread(rows, cols, values, inverse, n_distinct):
     return out_rows, cols[index], values[index]
 
 
+_WORD_CODES_MAX = 500_000  # words remembered per part; emptied past this, so memory stays flat
+
+
 class CompiledScorer:
     """Theme probabilities from arrays; built by :func:`compile_classifier`."""
 
@@ -99,11 +119,13 @@ class CompiledScorer:
 
     # --- features ----------------------------------------------------------------
     def _part_values(self, part: _Part, texts: list[str]):
+        """(rows, cols, values) of one part's features of ``texts``."""
         n = len(texts)
         if part.kind == "lexicon":
             from renovml.model.tokens import lexicon_counts
 
-            counts = np.array([lexicon_counts(t) for t in texts], dtype=np.float64).reshape(-1, 4)
+            counts = [lexicon_counts(t) for t in texts]
+            counts = np.array(counts, dtype=np.float64).reshape(-1, len(THEMES))
             rows, cols = np.nonzero(counts)
             return rows, cols, np.log1p(counts[rows, cols])
         a = part.arrays
@@ -114,13 +136,23 @@ class CompiledScorer:
             known = a["keys"][where] == keys
             rows, cols = docs[known], a["column_of"][where[known]]
         else:  # words and word bigrams
-            from renovml.model.tokens import tokenize
+            from renovml.model.tokens import segment
 
-            docs = [tokenize(t) for t in texts]
-            lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=n)
-            ids = np.fromiter((part.word_ids.get(w, -1) for d in docs for w in d),
-                              dtype=np.int64, count=int(lengths.sum()))
-            doc_of = np.repeat(np.arange(n), lengths)
+            docs = list(map(segment, texts))
+            # Each segmented word straight to its vocabulary id (-1: a token the model does
+            # not know, which still breaks a bigram; -2: a word tokenize() drops), through a
+            # C-level map: no Python step per word.
+            words = list(chain.from_iterable(docs))
+            codes = part.word_codes
+            if len(codes) > _WORD_CODES_MAX:  # a fresh dict, never cleared: another thread
+                codes = part.__dict__["_word_codes"] = {}  # may still be reading the old one
+            for word in set(words).difference(codes):
+                codes[word] = part.code_of(word)
+            ids = np.fromiter(map(codes.__getitem__, words), dtype=np.int64, count=len(words))
+            doc_of = np.repeat(np.arange(n), np.fromiter(map(len, docs), dtype=np.int64,
+                                                         count=n))
+            kept = ids != -2
+            ids, doc_of = ids[kept], doc_of[kept]
             unigram = np.where(ids >= 0, a["unigram_column"][np.maximum(ids, 0)], -1)
             rows, cols = [doc_of[unigram >= 0]], [unigram[unigram >= 0]]
             if len(ids) > 1 and len(a["bigram_keys"]):
@@ -157,9 +189,21 @@ class CompiledScorer:
         out = np.tile(self.intercept, (n, 1))
         if not n:
             return out
-        rows, cols, values = self.features(inputs)
-        for k in range(len(self.intercept)):
-            out[:, k] += np.bincount(rows, weights=values * self.coef[k, cols], minlength=n)
+        # Linear scores add up by block: score each distinct text of a block once (a heading
+        # is the context of every sentence under it) and hand its score to every input.
+        n_themes = len(self.intercept)
+        for block in self.blocks:
+            texts_all = _TEXTS[block.texts](inputs)
+            texts, inverse = distinct(texts_all)
+            scores = np.zeros((len(texts), n_themes))
+            for part in block.parts:
+                rows, cols, values = self._part_values(part, texts)
+                cols = cols + part.offset
+                for k in range(n_themes):
+                    scores[:, k] += np.bincount(rows, weights=values * self.coef[k, cols],
+                                                minlength=len(texts))
+            scores *= block.weight
+            out += scores if len(texts) == n else scores[inverse]
         return out
 
     def predict_proba(self, X) -> np.ndarray:

@@ -272,22 +272,35 @@ class ThemeModel:
         scorer = self.paragraph_scorer if direct else self.scorer
         all_proba = (scorer.predict_proba(inputs) if inputs
                      else np.zeros((0, len(self.themes))))
-        out, offset = [], 0
+        sections_of = []
         for article, sentences, paragraphs, _ in prepared:
-            n = len(paragraphs) if direct else len(sentences)
-            proba, offset = all_proba[offset:offset + n], offset + n
+            sections_of.append(sentences if unit == "sentence" else paragraphs)
+        if unit == "paragraph" and not direct and len(all_proba):
+            # Every paragraph has a sentence and sentences come in paragraph order, so a
+            # paragraph's score is the max over a contiguous run of sentence rows.
+            firsts, offset = [], 0
+            for _, sentences, _, _ in prepared:
+                previous = None
+                for i, s in enumerate(sentences):
+                    if s.paragraph != previous:
+                        firsts.append(offset + i)
+                        previous = s.paragraph
+                offset += len(sentences)
+            all_proba = np.maximum.reduceat(all_proba, np.array(firsts, dtype=np.intp), axis=0)
+        codes = (all_proba >= th) @ (1 << np.arange(len(self.themes)))
+        combos = [[t for k, t in enumerate(self.themes) if code >> k & 1]
+                  for code in range(1 << len(self.themes))]
+        rows = all_proba.tolist()
+        out, offset = [], 0
+        for (article, sentences, _, _), cut in zip(prepared, sections_of):
             if not sentences:
                 out.append(TaggedArticle(article, unit, [], {t: 0.0 for t in self.themes}))
                 continue
-            if unit == "sentence":
-                sections = sentences
-            else:
-                sections = paragraphs
-                if not direct:  # every paragraph has a sentence: ids are 0..n-1
-                    proba = rollup(proba, np.array([s.paragraph for s in sentences]))[1]
-            labels = self._themes_of(proba, th)
-            tagged = [SectionThemes(sec, lab, dict(zip(self.themes, map(float, row))))
-                      for sec, lab, row in zip(sections, labels, proba)]
+            n = len(cut)
+            tagged = [SectionThemes(sec, list(combos[code]), dict(zip(self.themes, row)))
+                      for sec, code, row in zip(cut, codes[offset:offset + n].tolist(),
+                                                rows[offset:offset + n])]
+            offset += n
             summary = {t: round(sum(t in x.themes for x in tagged) / len(tagged), 4)
                        for t in self.themes}
             out.append(TaggedArticle(article, unit, tagged, summary))

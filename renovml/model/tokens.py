@@ -17,8 +17,8 @@ from importlib import resources
 from renovml.errors import DependencyError
 from renovml.themes import THEMES
 
-__all__ = ["BACKENDS", "active_backend", "lexicon", "lexicon_counts", "set_backend", "token_cache",
-           "tokenize", "tokenizer"]
+__all__ = ["BACKENDS", "active_backend", "lexicon", "lexicon_counts", "segment", "set_backend",
+           "token_cache", "token_of", "tokenize", "tokenizer"]
 
 _lock = threading.Lock()
 _tokenizer = None
@@ -191,24 +191,32 @@ def _as_jieba_splits(words: list[str]) -> list[str]:
     return out
 
 
-def _tokenize(text: str) -> list[str]:
+def segment(text: str) -> list[str]:
+    """The words of a clean text as the segmenter cuts them, before :func:`tokenize` filters
+    and lower-cases them (``token_of`` maps each word to its token)."""
     if active_backend() == "rjieba":
         words = (_rjieba or _rjieba_tokenizer()).cut(text, True)
         if _JOINED.search(text):  # most texts have no - _ . at all
             words = _as_jieba_splits(words)
-    else:
-        words = tokenizer().lcut(text, HMM=True)
+        return words
+    return tokenizer().lcut(text, HMM=True)
+
+
+def token_of(word: str) -> str | None:
+    """The token a segmented word becomes, or None if :func:`tokenize` drops it."""
+    return _token_of(word)
+
+
+def _tokenize(text: str) -> list[str]:
+    words = segment(text)
+    global _WORD_MEMO
     memo = _WORD_MEMO
-    if len(memo) > _WORD_MEMO_MAX:
-        memo.clear()
-    out = []
-    for word in words:
-        token = memo.get(word, "")
-        if token == "":
-            token = memo[word] = _token_of(word)
-        if token is not None:
-            out.append(token)
-    return out
+    if len(memo) > _WORD_MEMO_MAX:  # a fresh dict, never cleared: another thread may still
+        memo = _WORD_MEMO = {}      # be reading the old one
+    for word in set(words).difference(memo):  # words not seen before: few, after a while
+        memo[word] = _token_of(word)
+    # C-level map and filter: a token is never "", so filter(None) drops exactly the Nones
+    return list(filter(None, map(memo.__getitem__, words)))
 
 
 # One compiled pattern per theme, in the order of THEMES; built on first use and published

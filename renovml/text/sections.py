@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from renovml.text import patterns as P
@@ -176,16 +177,33 @@ class Article:
         """Read a file (UTF-8, GB18030/GBK or Big5), clean it and return an Article."""
         return cls.from_text(read_text(path), id=str(path) if id is None else id)
 
+    # Each unit is cut once per article and only when asked for (tagging asks for both;
+    # a huge article tagged in chunks only for its paragraphs).
+    @cached_property
+    def _paragraph_tuple(self) -> tuple[Section, ...]:
+        return tuple(Section(f"p{p}", "paragraph", self.text[start:end], start, end, p)
+                     for p, (start, end) in enumerate(_paragraph_spans(self.text)))
+
+    @cached_property
+    def _sentence_tuple(self) -> tuple[Section, ...]:
+        text = self.text
+        return tuple(Section(f"p{p.paragraph}.s{s}", "sentence", text[start:end], start, end,
+                             p.paragraph)
+                     for p in self._paragraph_tuple
+                     for s, (start, end) in enumerate(_sentence_spans(text, p.start, p.end)))
+
     @property
     def paragraphs(self) -> list[Section]:
         """The article's paragraphs."""
-        return sections(self.text, "paragraph")
+        return list(self._paragraph_tuple)
 
     @property
     def sentences(self) -> list[Section]:
         """The article's sentences."""
-        return sections(self.text, "sentence")
+        return list(self._sentence_tuple)
 
     def sections(self, unit: Unit = "paragraph") -> list[Section]:
         """The article's sections of the given unit."""
-        return sections(self.text, unit)
+        if unit not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
+        return self.paragraphs if unit == "paragraph" else self.sentences

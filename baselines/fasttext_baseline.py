@@ -86,7 +86,7 @@ def main(argv=None) -> int:
         test = fold_of == k
         train_idx, test_idx = np.flatnonzero(~test), np.flatnonzero(test)
         train = subset_units(S, ~test)
-        inner_fold = inner_folds(train.groups, 4)
+        inner_fold = inner_folds(train.sources, 4)
         inner = np.zeros(train.y.shape)
         for j in np.unique(inner_fold):
             fit_idx, held_idx = train_idx[inner_fold != j], train_idx[inner_fold == j]

@@ -14,6 +14,7 @@ from renovml.training.corpus import (
     corpus_stats,
     is_reserved,
     read_corpus,
+    source_groups,
     validate_corpus,
 )
 
@@ -96,6 +97,8 @@ def _broken(mutate):
         (lambda r: r["paragraphs"][0].update(sentences=[]), "non-empty 'sentences'"),
         (lambda r: r["paragraphs"][0]["sentences"][1].update(text=""), "text is empty"),
         (lambda r: r.update(paragraphs=[]), "paragraphs must be a non-empty list"),
+        (lambda r: r["paragraphs"][0]["sentences"][0].update(hard_case="slogan"),
+         "hard_case 'slogan' is not one of"),
     ],
 )
 def test_broken_record_is_named(mutate, message):
@@ -114,8 +117,66 @@ def test_duplicate_id_is_caught():
 def test_duplicate_sentence_across_articles_is_caught():
     a, b = _good(), _good()
     b["id"] = "t-2"
+    b["source_url"] = "https://example.org/b"
     with pytest.raises(CorpusError, match="also appears in article 't-1'"):
         validate_corpus([a, b])
+
+
+def test_a_known_hard_case_tag_passes():
+    record = _good()
+    record["paragraphs"][0]["sentences"][1]["hard_case"] = "plain_works"
+    assert validate_corpus([record]) == []
+
+
+def _other(article_id, **fields):
+    record = _good()
+    record["id"] = article_id
+    record["paragraphs"][0]["sentences"] = [{"text": f"另一篇文章的一句话{article_id}。", "labels": []}]
+    record["paragraphs"][0].update(text=record["paragraphs"][0]["sentences"][0]["text"],
+                                   labels=[])
+    record.update(fields)
+    return record
+
+
+@pytest.mark.parametrize("url", [
+    "http://example.org/a", "https://www.example.org/a/", "HTTPS://m.example.org/a",
+    "http://big5.example.org/gate/big5/www.example.org/a"])
+def test_two_articles_from_one_page_address_are_caught(url):
+    with pytest.raises(CorpusError, match="same source page as article 't-1'"):
+        validate_corpus([_good(), _other("t-2", source_url=url)])
+
+
+def test_two_articles_from_one_page_title_are_caught():
+    # The same page title in traditional script with other punctuation, at another address.
+    a = _good() | {"source_title": "长沙市老旧小区改造工作推进会召开"}
+    b = _other("t-2", source_url="https://mirror.example.net/x.html",
+               source_title="長沙市：老舊小區改造工作推進會召開")
+    with pytest.raises(CorpusError, match="same source page as article 't-1' \\(title"):
+        validate_corpus([a, b])
+
+
+def test_a_written_article_from_a_seed_page_is_caught():
+    # A seed has no address; its title is its page's title.
+    seed = _good() | {"origin": "seed", "source_url": None, "title": "市委书记督导全市老旧小区改造工作"}
+    written = _other("t-2", source_url="https://example.org/c", source_title="市委书记督导全市老旧小区改造工作")
+    with pytest.raises(CorpusError, match="same source page"):
+        validate_corpus([seed, written])
+
+
+def test_different_pages_and_short_titles_pass():
+    a = _good() | {"source_title": "通知"}
+    b = _other("t-2", source_url="https://example.org/a?id=2", source_title="通知")
+    assert validate_corpus([a, b]) == []
+
+
+def test_source_groups_join_articles_through_a_shared_page():
+    a = _good() | {"source_title": "某市老旧小区改造资金到位情况"}
+    b = _other("t-2", source_url="https://example.org/b", source_title="某市老旧小区改造资金到位情况")
+    c = _other("t-3", source_url="https://www.example.org/b/")
+    d = _other("t-4", source_url="https://example.org/d")
+    groups = source_groups([d, c, b, a])
+    assert groups["t-1"] == groups["t-2"] == groups["t-3"] == "source:t-1"
+    assert groups["t-4"] == "source:t-4"
 
 
 def test_reserved_source_is_caught():

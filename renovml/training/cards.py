@@ -29,10 +29,24 @@ def _table(rows: list[tuple[str, dict]]) -> str:
 
 
 def agreement_figures(path: str | os.PathLike) -> dict:
-    """Cohen's kappa and F1 between the two independent labelling passes, per theme."""
+    """Cohen's kappa and F1 between the two independent labelling passes, per theme:
+    over every double-annotated sentence, and per ``sample`` (records without one belong
+    to the first sample, drawn from the whole corpus)."""
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line]
+    out = _agreement(rows)
+    samples: dict[str, list] = {}
+    for r in rows:
+        samples.setdefault(r.get("sample", FIRST_SAMPLE), []).append(r)
+    out["samples"] = {name: _agreement(rs) for name, rs in samples.items()}
+    return out
+
+
+FIRST_SAMPLE = "whole corpus (first sample)"
+
+
+def _agreement(rows: list[dict]) -> dict:
     from sklearn.metrics import cohen_kappa_score, f1_score
 
-    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line]
     out = {"sentences": len(rows),
            "identical_label_sets": sum(r["first_pass"] == r["second_pass"] for r in rows),
            "themes": {}}
@@ -49,6 +63,11 @@ def agreement_figures(path: str | os.PathLike) -> dict:
     return out
 
 
+def _agreement_table(ag: dict) -> str:
+    return "\n".join(f"| {t} | {v['kappa']:.3f} | {v['f1']:.3f} | {v['first_pass']} | "
+                     f"{v['second_pass']} |" for t, v in ag["themes"].items())
+
+
 def data_card(articles: list[dict], stats: dict, agreement: str | os.PathLike) -> str:
     """The corpus's data card: provenance, counts, agreement and known gaps.
 
@@ -58,8 +77,13 @@ def data_card(articles: list[dict], stats: dict, agreement: str | os.PathLike) -
         return ", ".join(f"{k} {v}" for k, v in d.items())
 
     ag = agreement_figures(agreement)
-    ag_rows = "\n".join(f"| {t} | {v['kappa']:.3f} | {v['f1']:.3f} | {v['first_pass']} | "
-                         f"{v['second_pass']} |" for t, v in ag["themes"].items())
+    ag_samples = "\n\n".join(
+        f"**{name}**: {x['sentences']} sentences, {x['identical_label_sets']} with identical "
+        f"label sets; {x['disagreements']} disagreements settled ({x['resolved_to_first']} to "
+        f"the first pass, {x['resolved_to_second']} to the second).\n\n"
+        "| theme | Cohen's kappa | F1 between passes | first pass | second pass |\n"
+        "|---|---|---|---|---|\n" + _agreement_table(x)
+        for name, x in ag["samples"].items())
     prov = "\n".join(
         f"| {a['id']} | {a['origin']} | {a['genre']} | {a['place']['province']} | {a['date']} | "
         f"{a['script']} | {a.get('source_url') or a.get('source_file')} |"
@@ -95,32 +119,31 @@ evaluation (`renovml.training.corpus.is_reserved`), and the validator checks it 
 - script: {counts(stats['articles_per_script'])}
 
 ## Agreement
-{ag['sentences']} sentences, drawn at random from the whole corpus, were labelled a second
-time in a separate pass that did not see the first labels. Agreement between the passes:
+{ag['sentences']} sentences were labelled a second time in a separate pass that did not see
+the first labels: a random sample of the whole corpus, and a random sample of the articles
+added since (at least a fifth of their sentences). Agreement between the passes, per sample:
 
-| theme | Cohen's kappa | F1 between passes | first pass | second pass |
-|---|---|---|---|---|
-{ag_rows}
+{ag_samples}
 
-{ag['identical_label_sets']} of {ag['sentences']} sentences got identical label sets. The
-{ag['disagreements']} disagreements were settled by an adjudicator against the rules of
-`ANNOTATION.md` ({ag['resolved_to_first']} in favour of the first pass,
-{ag['resolved_to_second']} of the second); the settled labels are the corpus labels, and
-`seeds/agreement/double_annotation.jsonl` records both passes, the settled label and the
-rule applied for each sentence. Governance is the least consistent theme: the line between
-a mechanism and a slogan, and between a plan target and a bare tally, is the one the
-annotators most often drew differently.
+The disagreements were settled by an adjudicator against the rules of `ANNOTATION.md` (for
+the sample of added articles, one who saw the two label sets in random order, not knowing
+which pass each came from); the settled labels are the corpus labels, and `seeds/agreement/double_annotation.jsonl` records both passes, the
+settled label and the rule applied for each sentence. Governance is the least consistent
+theme: the line between a mechanism and a slogan, and between a plan target and a bare
+tally, is the one the annotators most often drew differently.
 
 ## Known gaps
 - Genres are uneven: resident notices are rare ({stats['articles_per_genre'].get('resident_notice', 0)}
   articles), because most notices found were held out for evaluation.
-- Provinces are uneven; Tibet is absent and several north-western and north-eastern
-  provinces have a single article.
-- The stored copies of many sources were excerpts. Where a source broke off, some
-  written articles add genre-typical content (plan sections, closing requirements)
-  that is not in the source; no quotation is attributed to a named person there.
-- A few source titles were not visible and are descriptive; a few dates are estimated
-  from the page (seed 002's year is inferred from its content).
+- Provinces are uneven; those with five articles or fewer: {", ".join(f"{k} {v}" for k, v in stats["articles_per_province"].items() if v <= 5) or "none"}.
+- The stored copies of sources are excerpts (the opening of each page). Articles from
+  `written_8.jsonl` on were checked against the saved text of their source and hold nothing
+  it does not report; they are therefore shorter. In `written_1.jsonl` to `written_7.jsonl`,
+  where a source broke off, some articles add genre-typical content (plan sections, closing
+  requirements) that is not in the source; no quotation is attributed to a named person
+  there.
+- A few source titles were not visible and are left empty or descriptive; where a page gave
+  no date, the date is the one in its address (seed 002's year is inferred from its content).
 - Several source URLs are reposts on mirror sites of the original news story.
 - Written articles are cleaner than scraped pages; the seeds and the cleaning pipeline
   carry the noise of real pages.
@@ -153,6 +176,7 @@ def model_card(m: dict) -> str:
     curve += (f"\n| 100% | {m['sentence']['macro_f1']:.3f} | {m['paragraph']['macro_f1']:.3f} |"
               if m["learning_curve"] else "")
     v = m["versions"]
+    hard = _hard_cases_section(m.get("hard_cases"))
     return f"""# Model card: renovml theme classifier
 
 *Written by `train.py`; every figure below is computed, none is edited by hand.*
@@ -195,6 +219,7 @@ by a model trained on paragraphs directly: {pe['direct']['macro_f1']:.3f}.
 Choosing among these candidates on the same folds favours the winner slightly; the
 differences are reported as measured.
 
+{hard}
 ### Calibration (sentence, out-of-fold)
 | theme | Brier | ECE (10 bins) |
 |---|---|---|
@@ -214,4 +239,23 @@ differences are reported as measured.
 ## Environment
 {", ".join(f"{k} {val}" for k, val in v.items())}. Training took {m['training_seconds']} s;
 artifact {m['artifact_bytes'] / 1e6:.1f} MB.
+"""
+
+
+def _hard_cases_section(hc: dict | None) -> str:
+    if not hc or not hc["renovml"]["sentences"]:
+        return "### Hard cases\nNo sentence of this corpus is tagged with a hard-case pattern.\n"
+    ours, kw = hc["renovml"], hc["keyword"]
+    rows = "\n".join(
+        f"| {name} | {x['sentences']} | {x['exact']:.2f} | {kw['patterns'][name]['exact']:.2f} | "
+        f"{', '.join(f'{t} {n}' for t, n in x['false_positives'].items()) or '-'} | "
+        f"{', '.join(f'{t} {n}' for t, n in x['false_negatives'].items()) or '-'} |"
+        for name, x in ours["patterns"].items())
+    return f"""### Hard cases (sentences tagged with an `ANNOTATION.md` pattern, out-of-fold)
+{ours['sentences']} sentences. Macro-F1 on this slice: **{ours['slice']['macro_f1']:.3f}**
+(keyword rule {kw['slice']['macro_f1']:.3f}).
+
+| pattern | sentences | exactly right | keyword rule exactly right | false positives | false negatives |
+|---|---|---|---|---|---|
+{rows}
 """

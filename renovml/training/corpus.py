@@ -30,6 +30,9 @@ from renovml.errors import CorpusError
 from renovml.themes import THEMES
 
 __all__ = [
+    "HARD_CASES",
+    "source_groups",
+    "source_keys",
     "GENRES",
     "CorpusProblem",
     "corpus_files",
@@ -136,6 +139,69 @@ def _norm_url(url: str) -> str:
     return re.sub(r"^(www|m|big5)\.", "", url).rstrip("/")
 
 
+# --- sources -------------------------------------------------------------------
+
+HARD_CASES: tuple[str, ...] = (
+    "invest_money", "invest_slogan", "property_works", "property_manages", "plan_target",
+    "tally", "resident_wish", "commitment", "plain_works", "resident_payment", "preamble",
+    "unmanaged_disorder", "headline_slogan")
+"""Patterns of ANNOTATION.md's hard cases a sentence may be tagged with (``hard_case``)."""
+
+_GATEWAY = re.compile(r"^[^/]+/gate/big5/")  # big5.example.cn/gate/big5/www.site.cn/...
+
+
+def _source_url_key(url) -> str:
+    if not isinstance(url, str) or not url.strip():
+        return ""
+    key = _norm_url(url)
+    key = _GATEWAY.sub("", key)
+    return "url:" + re.sub(r"^(www|m|wap|big5)\.", "", key)
+
+
+def _source_title_key(title) -> str:
+    if not isinstance(title, str):
+        return ""
+    from renovml.text.cleaning import to_simplified
+
+    key = re.sub(r"[^\w]", "", to_simplified(title)).lower()
+    return "title:" + key if len(key) >= 8 else ""  # a short title names no one page
+
+
+def source_keys(article: dict) -> list[str]:
+    """What identifies the public page an article comes from: its address, normalised
+    (scheme, ``www.``/``m.`` and Big5 gateways dropped) and its page title, simplified
+    and stripped of punctuation. A seed is its own page: its title is the page's title."""
+    title = article.get("title") if article.get("origin") == "seed" else article.get(
+        "source_title")
+    return [k for k in (_source_url_key(article.get("source_url")), _source_title_key(title))
+            if k]
+
+
+def source_groups(articles: Iterable[dict]) -> dict[str, str]:
+    """Article id -> its source group: articles sharing a page address or title, directly
+    or through another article, share a group, named after the smallest article id in it.
+    Folds and threshold tuning split by these groups, so no page's facts are on both sides.
+    """
+    articles = list(articles)
+    parent = {a["id"]: a["id"] for a in articles}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    owner: dict[str, str] = {}
+    for a in sorted(articles, key=lambda a: a["id"]):
+        for key in source_keys(a):
+            if key in owner:
+                first, mine = find(owner[key]), find(a["id"])
+                parent[max(first, mine)] = min(first, mine)
+            else:
+                owner[key] = a["id"]
+    return {a["id"]: "source:" + find(a["id"]) for a in articles}
+
+
 def is_reserved(url: str = "", title: str = "", text: str = "") -> bool:
     """Whether a public article is held out for independent evaluation.
 
@@ -206,6 +272,9 @@ def _validate_article(article: dict) -> list[CorpusProblem]:
                 continue
             if not sentence["text"].strip():
                 problems.append(CorpusProblem(s_where, "text is empty"))
+            if "hard_case" in sentence and sentence["hard_case"] not in HARD_CASES:
+                problems.append(CorpusProblem(
+                    s_where, f"hard_case {sentence['hard_case']!r} is not one of {HARD_CASES}"))
             label_problems = _check_labels(sentence.get("labels"), s_where)
             problems += label_problems
             bad |= bool(label_problems)
@@ -230,8 +299,10 @@ def validate_corpus(articles: Iterable[dict], *, check_reserved: bool = True,
     """Check a corpus against the annotation format.
 
     Checks the fields and their values, label ids, the union and join rules,
-    duplicate article ids, the same sentence text in two articles, and (with
-    ``check_reserved``) sources held out for independent evaluation.
+    ``hard_case`` tags, duplicate article ids, the same sentence text in two
+    articles, two articles from one source page (by address or page title,
+    seeds included), and (with ``check_reserved``) sources held out for
+    independent evaluation.
 
     Returns
     -------
@@ -246,6 +317,7 @@ def validate_corpus(articles: Iterable[dict], *, check_reserved: bool = True,
     problems: list[CorpusProblem] = []
     ids: dict[str, str] = {}
     sentence_owner: dict[str, str] = {}
+    source_owner: dict[str, str] = {}
     for article in articles:
         article_problems = _validate_article(article)
         problems += article_problems
@@ -260,6 +332,13 @@ def validate_corpus(articles: Iterable[dict], *, check_reserved: bool = True,
             problems.append(CorpusProblem(
                 where, f"source {article.get('source_url')!r} is reserved for independent "
                        "evaluation; base no training text on it"))
+        for key in source_keys(article):
+            first = source_owner.setdefault(key, aid)
+            if first != aid:
+                problems.append(CorpusProblem(
+                    where, f"comes from the same source page as article {first!r} "
+                           f"({key.split(':', 1)[0]} {key.split(':', 1)[1][:60]!r}); "
+                           "one page gives one article"))
         if article_problems:
             continue
         for paragraph in article["paragraphs"]:

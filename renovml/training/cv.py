@@ -1,8 +1,9 @@
 """Fitting and grouped cross-validation of the theme classifier.
 
-Every evaluation splits by article (GroupKFold on article ids), so no article
-is ever on both sides; thresholds are tuned on out-of-fold predictions of an
-inner grouped split of the training articles only.
+Every evaluation splits by source page (GroupKFold on source groups: articles
+from one page, seeds included, stay together), so no article and no page is ever
+on both sides; thresholds are tuned on out-of-fold predictions of an inner split
+of the training articles, grouped the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from renovml.model.estimator import ThemeClassifier
 from renovml.model.theme_model import ThemeModel, rollup
 from renovml.model.tokens import lexicon_counts, token_cache
 from renovml.themes import THEMES
+from renovml.training.corpus import source_groups
 from renovml.training.metrics import best_thresholds, label_matrix
 
 __all__ = ["Config", "Units", "cross_validate", "evaluate_split", "fit_model", "inner_folds",
@@ -56,16 +58,28 @@ class Units:
     y: np.ndarray
     groups: np.ndarray  # article id of each section
     paragraph_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    # Source group of each section (see corpus.source_groups): what every split keeps whole.
+    sources: np.ndarray | None = None
+    # The ANNOTATION.md hard-case pattern a sentence was written to show ("" for none).
+    hard_case: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.sources is None:
+            self.sources = self.groups
+        if self.hard_case is None:
+            self.hard_case = np.full(len(self.inputs), "", dtype=object)
 
 
 def units_of(articles: list[dict], unit: str) -> Units:
-    """Model inputs (with heading and neighbour context), labels and article ids.
+    """Model inputs (with heading and neighbour context), labels, article ids and source
+    groups.
 
     For sentences, ``paragraph_of`` numbers each sentence's paragraph across
     the whole corpus, so sentence scores can be rolled up to paragraphs.
     """
-    inputs, labels, groups, owner = [], [], [], []
+    inputs, labels, groups, owner, hard = [], [], [], [], []
     paragraph_counter = 0
+    source_of = source_groups(articles)
     for article in articles:
         paragraphs = [[s["text"] for s in p["sentences"]] for p in article["paragraphs"]]
         inputs += with_context(paragraphs, unit)
@@ -73,27 +87,31 @@ def units_of(articles: list[dict], unit: str) -> Units:
             if unit == "paragraph":
                 labels.append(p["labels"])
                 groups.append(article["id"])
+                hard.append("")
             else:
                 labels += [s["labels"] for s in p["sentences"]]
+                hard += [s.get("hard_case") or "" for s in p["sentences"]]
                 groups += [article["id"]] * len(p["sentences"])
                 owner += [paragraph_counter] * len(p["sentences"])
             paragraph_counter += 1
-    return Units(inputs, label_matrix(labels), np.array(groups), np.array(owner, dtype=int))
+    groups = np.array(groups)
+    sources = np.array([source_of[g] for g in groups.tolist()], dtype=object)
+    return Units(inputs, label_matrix(labels), groups, np.array(owner, dtype=int), sources,
+                 np.array(hard, dtype=object))
 
 
 def make_folds(articles: list[dict], n_splits: int = 5) -> dict[str, int]:
     """Assign every article to one of ``n_splits`` folds, balanced by sentence count.
 
-    Articles written from the same source article share a fold, so no source's
-    facts are on both sides. Deterministic: the same articles give the same folds.
+    Articles from the same source page (:func:`~renovml.training.corpus.source_groups`:
+    same address or page title, seeds included) share a fold, so no page's facts are on
+    both sides. Deterministic: the same articles give the same folds.
     """
-    def source_of(a):
-        return a.get("source_url") or a.get("source_file") or a["id"]
-
+    source_of = source_groups(articles)
     sizes: dict[str, int] = {}
     members: dict[str, list[str]] = {}
     for a in sorted(articles, key=lambda a: a["id"]):
-        key = source_of(a)
+        key = source_of[a["id"]]
         sizes[key] = sizes.get(key, 0) + sum(len(p["sentences"]) for p in a["paragraphs"])
         members.setdefault(key, []).append(a["id"])
     keys = sorted(sizes)
@@ -113,7 +131,8 @@ def _fit_predict(config: Config, train: Units, test_inputs: list[dict]) -> np.nd
 def subset_units(units: Units, mask: np.ndarray) -> Units:
     idx = np.flatnonzero(mask)
     return Units([units.inputs[i] for i in idx], units.y[idx], units.groups[idx],
-                 units.paragraph_of[idx] if len(units.paragraph_of) else units.paragraph_of)
+                 units.paragraph_of[idx] if len(units.paragraph_of) else units.paragraph_of,
+                 units.sources[idx], units.hard_case[idx])
 
 
 def _oof(config: Config, units: Units, fold_of: np.ndarray) -> np.ndarray:
@@ -147,11 +166,11 @@ def evaluate_split(config: Config, train: Units, held: Units, *, inner_splits: i
     """Fit on ``train`` and score ``held``, with per-theme thresholds tuned on out-of-fold
     predictions of an inner grouped split of ``train`` only. With ``paragraph_y``,
     sentence scores are also rolled up to ``held``'s paragraphs."""
-    n_groups = len(np.unique(train.groups))
+    n_groups = len(np.unique(train.sources))
     if n_groups < 2:
-        raise ValueError(f"a training split holds {n_groups} article(s); tuning thresholds "
+        raise ValueError(f"a training split holds {n_groups} source(s); tuning thresholds "
                          "needs at least 2 (use fewer folds or a larger corpus)")
-    inner = _oof(config, train, inner_folds(train.groups, min(inner_splits, n_groups)))
+    inner = _oof(config, train, inner_folds(train.sources, min(inner_splits, n_groups)))
     th = best_thresholds(train.y, inner)
     proba = _fit_predict(config, train, held.inputs)
     result = SplitResult(proba, (proba >= th).astype(np.int8), th)

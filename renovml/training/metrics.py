@@ -7,7 +7,7 @@ import numpy as np
 from renovml.model.estimator import label_matrix
 from renovml.themes import THEMES
 
-__all__ = ["best_thresholds", "calibration", "label_matrix", "scores"]
+__all__ = ["best_thresholds", "calibration", "hard_case_scores", "label_matrix", "scores"]
 
 
 def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
@@ -61,4 +61,29 @@ def calibration(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) -> dict:
             if mask.any():
                 ece += mask.mean() * abs(p[mask].mean() - t[mask].mean())
         out[theme] = {"brier": round(float(np.mean((p - t) ** 2)), 4), "ece": round(float(ece), 4)}
+    return out
+
+
+def hard_case_scores(y_true: np.ndarray, y_pred: np.ndarray, patterns: np.ndarray) -> dict:
+    """Scores on the hard-case slice: the sentences tagged with an ANNOTATION.md pattern.
+
+    Returns the slice's per-theme scores and macro-F1 (as :func:`scores`), and per
+    pattern its sentence count, the share predicted exactly right (all four themes),
+    and the themes most often wrong (false positives and false negatives).
+    """
+    patterns = np.asarray(patterns, dtype=object)
+    tagged = patterns != ""
+    out = {"sentences": int(tagged.sum()), "slice": scores(y_true[tagged], y_pred[tagged])
+           if tagged.any() else None, "patterns": {}}
+    for pattern in sorted(set(patterns[tagged].tolist())):
+        mask = patterns == pattern
+        t, p = y_true[mask].astype(bool), y_pred[mask].astype(bool)
+        out["patterns"][pattern] = {
+            "sentences": int(mask.sum()),
+            "exact": round(float((t == p).all(axis=1).mean()), 4),
+            "false_positives": {th: int((p[:, k] & ~t[:, k]).sum()) for k, th in enumerate(THEMES)
+                                if (p[:, k] & ~t[:, k]).any()},
+            "false_negatives": {th: int((t[:, k] & ~p[:, k]).sum()) for k, th in enumerate(THEMES)
+                                if (t[:, k] & ~p[:, k]).any()},
+        }
     return out

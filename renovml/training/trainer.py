@@ -40,7 +40,7 @@ from renovml.training.cv import (
     subset_units,
     units_of,
 )
-from renovml.training.metrics import best_thresholds, calibration, scores
+from renovml.training.metrics import best_thresholds, calibration, hard_case_scores, scores
 
 __all__ = ["CANDIDATES", "TOLERANCE", "TrainingResult", "evaluate", "load_corpus", "train"]
 
@@ -281,7 +281,8 @@ def train(corpus, *, folds: int = 5, candidates: Sequence[Config] | None = None,
     para_pred = direct.pred if paragraph_mode == "direct" else r.para_pred
 
     sentence_scores = scores(S.y, r.pred)
-    keyword_sentence = scores(S.y, keyword_predictions(S))
+    keyword_pred = keyword_predictions(S)
+    keyword_sentence = scores(S.y, keyword_pred)
     keyword_paragraph = scores(P.y, keyword_predictions(P))
     fasttext = _fasttext(fasttext_python, corpus, folds_record, fasttext_metrics, data_hash)
     curve = (_learning_curve(best, S, P, fold_of_article, random_state) if learning_curve
@@ -304,9 +305,10 @@ def train(corpus, *, folds: int = 5, candidates: Sequence[Config] | None = None,
     metrics = {
         "corpus_hash": data_hash,
         "folds_hash": folds_hash,
-        "evaluation": f"{folds}-fold grouped cross-validation by article (articles from one "
-                      "source share a fold); thresholds tuned per outer fold on inner grouped "
-                      "out-of-fold predictions",
+        "evaluation": f"{folds}-fold cross-validation grouped by source page (articles "
+                      "from one page, seeds included, share a fold); thresholds tuned per "
+                      "outer fold on out-of-fold predictions of an inner split grouped the "
+                      "same way",
         "corpus": stats,
         "shipped": {"config": best.name, "paragraph_mode": paragraph_mode,
                     "thresholds": dict(zip(THEMES, thresholds.round(2).tolist())),
@@ -319,6 +321,8 @@ def train(corpus, *, folds: int = 5, candidates: Sequence[Config] | None = None,
                                               direct.fold_of if paragraph_mode == "direct"
                                               else r.para_fold_of),
         "calibration_sentence_oof": calibration(S.y, r.proba),
+        "hard_cases": {"renovml": hard_case_scores(S.y, r.pred, S.hard_case),
+                       "keyword": hard_case_scores(S.y, keyword_pred, S.hard_case)},
         "baselines": {"keyword": {"sentence": keyword_sentence, "paragraph": keyword_paragraph},
                       "fasttext": ({"sentence": fasttext["sentence"],
                                     "paragraph": fasttext["paragraph"],

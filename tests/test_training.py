@@ -264,3 +264,46 @@ def _assert_same_solutions(mine, shipped, name):
             else:
                 assert pickle.dumps(value) == pickle.dumps(other), (
                     f"{where}.{attr} differs: retrain with train.py")
+
+
+def test_experiments_are_reported_and_never_shipped(tiny_corpus):
+    from renovml.training.cv import Config
+
+    chain = Config("chain", chars=False, lexicon=False, model="chain")
+    wide = Config("chars 1-4", words=False, lexicon=False, char_range=(1, 4))
+    assert CHEAP.shippable and not chain.shippable and not wide.shippable
+    result = renovml.train(tiny_corpus, folds=2, candidates=[CHEAP], experiments=[chain, wide],
+                           learning_curve=False)
+    rows = {e["config"]: e for e in result.metrics["experiments"]}
+    assert [rows[n]["shippable"] for n in (CHEAP.name, "chain", "chars 1-4")] == [
+        True, False, False]
+    assert result.metrics["shipped"]["config"] == CHEAP.name
+    assert "chain (experiment)" in result.model_card
+    with pytest.raises(ValueError, match="at least one shippable"):
+        renovml.train(tiny_corpus, folds=2, candidates=[chain], learning_curve=False)
+
+
+@pytest.mark.parametrize("model", ["svm", "chain"])
+def test_a_classifier_that_is_not_one_logistic_regression_per_theme_does_not_compile(
+        sections, model):
+    from renovml.model.compiled import compile_classifier
+
+    texts, labels, _ = sections
+    fitted = renovml.ThemeClassifier(chars=False, lexicon=False, model=model).fit(texts, labels)
+    assert fitted.predict_proba(texts).shape == (len(texts), 4)
+    with pytest.raises(TypeError, match="only one logistic regression per theme compiles"):
+        compile_classifier(fitted)
+
+
+def test_paragraph_and_headline_context_compile_to_the_same_scores(tiny_corpus):
+    from renovml.model.compiled import compile_classifier
+    from renovml.training.cv import units_of
+
+    units = units_of(tiny_corpus, "sentence")
+    assert all(x["paragraph"] and x["title"] for x in units.inputs)
+    fitted = renovml.ThemeClassifier(paragraph_weight=0.3, title_weight=0.3).fit(units.inputs,
+                                                                                 units.y)
+    names = [n for n, _ in fitted.pipeline_.named_steps["features"].transformer_list]
+    assert names == ["section", "paragraph", "title"]
+    np.testing.assert_allclose(compile_classifier(fitted).predict_proba(units.inputs),
+                               fitted.predict_proba(units.inputs), rtol=0, atol=1e-9)

@@ -24,7 +24,8 @@ __all__ = ["CompiledScorer", "compile_classifier"]
 
 # The functions a block may read its texts with, by name: nothing else can be named.
 _TEXTS = {f.__name__: f for f in (_inputs.section_texts, _inputs.heading_texts,
-                                   _inputs.neighbour_texts)}
+                                   _inputs.neighbour_texts, _inputs.paragraph_texts,
+                                   _inputs.title_texts)}
 
 
 @dataclass
@@ -273,7 +274,15 @@ def compile_classifier(classifier) -> CompiledScorer:
             offset += part.width
             parts.append(part)
         blocks.append(_Block(texts, float(weights.get(name, 1.0)), parts))
-    estimators = pipeline.named_steps["classifier"].estimators_
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    head = pipeline.named_steps["classifier"]
+    if not (isinstance(head, OneVsRestClassifier)
+            and all(isinstance(e, LogisticRegression) for e in head.estimators_)):
+        raise TypeError(f"only one logistic regression per theme compiles, not "
+                        f"{type(head).__name__}")
+    estimators = head.estimators_
     coef = np.vstack([np.asarray(e.coef_).ravel() for e in estimators])
     if coef.shape[1] != offset:
         raise TypeError(f"the classifier has {coef.shape[1]} weights for {offset} features")

@@ -46,29 +46,36 @@ def with_context(paragraphs: Sequence[Sequence[str]], unit: str, *,
     Returns
     -------
     list of dict
-        One ``{"text", "heading", "prev", "next"}`` per section, in order.
-        ``heading`` is the nearest heading paragraph above the section (a
-        heading's own heading is the one above it).
+        One ``{"text", "heading", "prev", "next", "paragraph", "title"}`` per
+        section, in order. ``heading`` is the nearest heading paragraph above the
+        section (a heading's own heading is the one above it); ``paragraph`` is
+        the paragraph a sentence sits in; ``title`` is the article's first
+        paragraph when it is short enough to be its headline (60 characters).
     """
     if unit not in ("sentence", "paragraph"):
         raise ValueError(f"unit must be 'sentence' or 'paragraph', got {unit!r}")
-    units: list[tuple[str, str]] = []
+    units: list[tuple[str, str, str]] = []
     heading = ""
-    for sentences in paragraphs:
+    title = ""
+    for p, sentences in enumerate(paragraphs):
         text = "".join(sentences)
+        if p == 0 and len(text) <= 60:
+            title = text
         if unit == "paragraph":
-            units.append((text, heading))
+            units.append((text, heading, text))
         else:
-            units.extend((s, heading) for s in sentences)
+            units.extend((s, heading, text) for s in sentences)
         if is_heading(text):
             heading = text
     out = []
-    for i, (text, head) in enumerate(units):
+    for i, (text, head, paragraph) in enumerate(units):
         out.append({
             "text": text,
             "heading": head,
             "prev": units[i - 1][0] if i else "",
             "next": units[i + 1][0] if i + 1 < len(units) else "",
+            "paragraph": paragraph,
+            "title": title,
             "clean": clean,
         })
     return out

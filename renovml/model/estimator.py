@@ -71,8 +71,20 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     neighbours : bool
         Whether the context includes the neighbouring sections.
     C : float
-        Inverse regularisation strength of each logistic regression.
+        Inverse regularisation strength of each logistic regression (of the linear
+        SVM with ``model="svm"``).
     class_weight : None or "balanced"
+    char_range : tuple of int
+        Smallest and largest character n-gram of the section.
+    word_bigrams : bool
+        Whether the word features include word bigrams.
+    paragraph_weight, title_weight : float
+        Weight of the character n-grams of the paragraph a sentence sits in, and of the
+        article's headline; 0 for none.
+    model : {"logreg", "svm", "chain"}
+        One logistic regression per theme (the only kind the shipped model compiles
+        to), a linear SVM per theme with sigmoid calibration, or a classifier chain of
+        logistic regressions (each theme also sees the themes before it).
     threshold : float
         The score from which :meth:`predict` assigns a theme. The shipped model
         tunes one threshold per theme instead (:class:`~renovml.ThemeModel`).
@@ -90,7 +102,9 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, words: bool = True, chars: bool = True, lexicon: bool = True,
                  context_weight: float = 0.3, neighbours: bool = False, C: float = 10.0,
                  class_weight: str | None = None, threshold: float = 0.5,
-                 random_state: int = 0):
+                 random_state: int = 0, char_range: tuple[int, int] = (1, 3),
+                 word_bigrams: bool = True, paragraph_weight: float = 0.0,
+                 title_weight: float = 0.0, model: str = "logreg"):
         self.words = words
         self.chars = chars
         self.lexicon = lexicon
@@ -100,13 +114,41 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.threshold = threshold
         self.random_state = random_state
+        self.char_range = char_range
+        self.word_bigrams = word_bigrams
+        self.paragraph_weight = paragraph_weight
+        self.title_weight = title_weight
+        self.model = model
 
-    def _pipeline(self, context_weight: float) -> Pipeline:
+    def __setstate__(self, state):
+        # A classifier saved before a parameter existed gets that parameter's default.
+        defaults = {"char_range": (1, 3), "word_bigrams": True, "paragraph_weight": 0.0,
+                    "title_weight": 0.0, "model": "logreg"}
+        super().__setstate__({**defaults, **state})
+
+    def _pipeline(self, context_weight: float, paragraph_weight: float,
+                  title_weight: float) -> Pipeline:
         features = build_features(words=self.words, chars=self.chars, lexicon=self.lexicon,
-                                  context_weight=context_weight, neighbours=self.neighbours)
-        classifier = OneVsRestClassifier(LogisticRegression(
-            C=self.C, solver="liblinear", class_weight=self.class_weight, max_iter=1000,
-            random_state=self.random_state))
+                                  context_weight=context_weight, neighbours=self.neighbours,
+                                  char_range=self.char_range, word_bigrams=self.word_bigrams,
+                                  paragraph_weight=paragraph_weight, title_weight=title_weight)
+        logreg = LogisticRegression(C=self.C, solver="liblinear", class_weight=self.class_weight,
+                                    max_iter=1000, random_state=self.random_state)
+        if self.model == "logreg":
+            classifier = OneVsRestClassifier(logreg)
+        elif self.model == "svm":
+            from sklearn.calibration import CalibratedClassifierCV
+            from sklearn.svm import LinearSVC
+
+            classifier = OneVsRestClassifier(CalibratedClassifierCV(
+                LinearSVC(C=self.C, class_weight=self.class_weight,
+                          random_state=self.random_state), method="sigmoid", cv=3))
+        elif self.model == "chain":
+            from sklearn.multioutput import ClassifierChain
+
+            classifier = ClassifierChain(logreg, cv=3, random_state=self.random_state)
+        else:
+            raise ValueError(f"model must be 'logreg', 'svm' or 'chain', got {self.model!r}")
         return Pipeline([("features", features), ("classifier", classifier)])
 
     def fit(self, X, Y):
@@ -130,7 +172,10 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         keys = ("heading", "prev", "next") if self.neighbours else ("heading",)
         self.uses_context_ = self.context_weight > 0 and any(
             x.get(k) for x in inputs for k in keys)
-        self.pipeline_ = self._pipeline(self.context_weight if self.uses_context_ else 0.0)
+        has = {k: any(x.get(k) for x in inputs) for k in ("paragraph", "title")}
+        self.pipeline_ = self._pipeline(self.context_weight if self.uses_context_ else 0.0,
+                                        self.paragraph_weight if has["paragraph"] else 0.0,
+                                        self.title_weight if has["title"] else 0.0)
         self.pipeline_.fit(inputs, y)
         self.classes_ = np.array(THEMES)
         return self

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from renovml.text.cleaning import normalize
 
-__all__ = ["as_inputs", "heading_texts", "neighbour_texts", "section_texts"]
+__all__ = ["as_inputs", "heading_texts", "neighbour_texts", "paragraph_texts", "section_texts",
+           "title_texts"]
 
 
 def as_inputs(items) -> list[dict]:
@@ -48,3 +49,13 @@ def neighbour_texts(inputs) -> list[str]:
     # is missing, so inputs marked clean and inputs cleaned here give the same features.
     return [_cleaned(x, "\n".join(t for t in (x.get("prev", ""), x.get("next", "")) if t))
             for x in inputs]
+
+
+def paragraph_texts(inputs) -> list[str]:
+    """The cleaned paragraph each input sits in ("" when not known)."""
+    return [_cleaned(x, x.get("paragraph", "")) for x in inputs]
+
+
+def title_texts(inputs) -> list[str]:
+    """The cleaned headline of each input's article ("" when not known)."""
+    return [_cleaned(x, x.get("title", "")) for x in inputs]

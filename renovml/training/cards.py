@@ -164,9 +164,16 @@ def model_card(m: dict) -> str:
     if ft:
         sent_rows.append(("fastText (ova)", ft["sentence"]))
         para_rows.append(("fastText (ova)", ft["paragraph"]))
-    exp = "\n".join(f"| {e['config']} | {e['sentence']['macro_f1']:.3f} | "
-                    f"{e['paragraph_from_sentences']['macro_f1']:.3f} | {e['seconds']} |"
-                    for e in m["experiments"])
+    def _hard(e):
+        return "-" if e.get("hard_case_macro_f1") is None else f"{e['hard_case_macro_f1']:.3f}"
+
+    def _themes(e):
+        return " / ".join(f"{e['sentence'][t]['f1']:.2f}" for t in THEMES)
+
+    exp = "\n".join(f"| {e['config']}{'' if e.get('shippable', True) else ' (experiment)'} | "
+                    f"{e['sentence']['macro_f1']:.3f} | {_themes(e)} | "
+                    f"{e['paragraph_from_sentences']['macro_f1']:.3f} | {_hard(e)} | "
+                    f"{e['seconds']} |" for e in m["experiments"])
     pe = m["paragraph_experiment"]
     cal = "\n".join(f"| {t} | {v['brier']:.3f} | {v['ece']:.3f} |"
                     for t, v in m["calibration_sentence_oof"].items())
@@ -209,9 +216,12 @@ Per-fold macro-F1: mean {m['paragraph_fold_spread']['mean']:.3f}, sd {m['paragra
 
 {"fastText: supervised, one-vs-all loss, same folds and thresholding, computed by `baselines/fasttext_baseline.py`." if ft else "fastText baseline: not computed for this corpus and these folds (run `train.py --fasttext-python ...`)."}
 
-### Experiments (same folds; cheapest first; the first within {m['selection_tolerance']} of the best sentence macro-F1 is shipped)
-| features | sentence macro-F1 | paragraph macro-F1 (rolled up) | seconds |
-|---|---|---|---|
+### Experiments (same folds; cheapest first; the first within {m['selection_tolerance']} of the best shippable sentence macro-F1 is shipped)
+Rows marked *experiment* are scored the same way but cannot ship: the shipped scorer computes
+one logistic regression per theme over words with bigrams and character n-grams up to 3.
+
+| features | sentence macro-F1 | sentence F1 per theme ({" / ".join(THEMES)}) | paragraph macro-F1 (rolled up) | hard-case macro-F1 | seconds |
+|---|---|---|---|---|---|
 {exp}
 
 Paragraphs scored by rolling up sentence scores (max): macro-F1 {pe['aggregate_from_sentences']['macro_f1']:.3f};

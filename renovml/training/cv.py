@@ -41,13 +41,28 @@ class Config:
     C: float = 10.0
     class_weight: str | None = None
     random_state: int = 0
+    char_range: tuple[int, int] = (1, 3)
+    word_bigrams: bool = True
+    paragraph_weight: float = 0.0
+    title_weight: float = 0.0
+    model: str = "logreg"
+
+    @property
+    def shippable(self) -> bool:
+        """Whether the fitted classifier compiles to the shipped scorer: one logistic
+        regression per theme over features renovml computes natively (words with
+        bigrams, character n-grams up to 3)."""
+        return (self.model == "logreg" and max(self.char_range) <= 3 and self.word_bigrams)
 
     def estimator(self) -> ThemeClassifier:
         """An unfitted classifier of this configuration."""
         return ThemeClassifier(words=self.words, chars=self.chars, lexicon=self.lexicon,
                                context_weight=self.context_weight, neighbours=self.neighbours,
                                C=self.C, class_weight=self.class_weight,
-                               random_state=self.random_state)
+                               random_state=self.random_state, char_range=self.char_range,
+                               word_bigrams=self.word_bigrams,
+                               paragraph_weight=self.paragraph_weight,
+                               title_weight=self.title_weight, model=self.model)
 
 
 @dataclass

@@ -42,7 +42,7 @@ from renovml.training.cv import (
 )
 from renovml.training.metrics import best_thresholds, calibration, hard_case_scores, scores
 
-__all__ = ["CANDIDATES", "TOLERANCE", "TrainingResult", "evaluate", "load_corpus", "train"]
+__all__ = ["CANDIDATES", "EXPERIMENTS", "TOLERANCE", "TrainingResult", "evaluate", "load_corpus", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,20 @@ CANDIDATES: tuple[Config, ...] = (
     Config("jieba words", chars=False, lexicon=False),
     Config("char 1-3-grams", words=False, lexicon=False),
     Config("words + chars + lexicon"),
+    Config("words + chars + lexicon, balanced class weights", class_weight="balanced"),
     Config("words + chars + lexicon + heading", context_weight=0.3, neighbours=False),
     Config("words + chars + lexicon + heading + neighbours", context_weight=0.3),
+    Config("words + chars + lexicon + paragraph", paragraph_weight=0.3),
+    Config("words + chars + lexicon + headline", title_weight=0.3),
+)
+#: Experiments scored on the same folds and reported beside the candidates, but not
+#: shippable: the shipped scorer computes one logistic regression per theme over words
+#: with bigrams and character n-grams up to 3 (see Config.shippable).
+EXPERIMENTS: tuple[Config, ...] = (
+    Config("words (no bigrams) + chars + lexicon", word_bigrams=False),
+    Config("words + char 1-4-grams + lexicon", char_range=(1, 4)),
+    Config("words + chars + lexicon, linear SVM + sigmoid calibration", C=0.5, model="svm"),
+    Config("words + chars + lexicon, classifier chain", model="chain"),
 )
 TOLERANCE = 0.005
 
@@ -200,6 +212,7 @@ def _fasttext(python: str, corpus, folds_record: dict, reuse: str | os.PathLike 
 
 
 def train(corpus, *, folds: int = 5, candidates: Sequence[Config] | None = None,
+          experiments: Sequence[Config] | None = None,
           random_state: int = 0, learning_curve: bool = True,
           fasttext_python: str | None = None,
           fasttext_metrics: str | os.PathLike | None = None) -> TrainingResult:
@@ -214,7 +227,11 @@ def train(corpus, *, folds: int = 5, candidates: Sequence[Config] | None = None,
         share a fold); thresholds are tuned on inner grouped out-of-fold scores.
     candidates : sequence of Config, optional
         The configurations to compare, cheapest first (default :data:`CANDIDATES`).
-        The first within :data:`TOLERANCE` of the best sentence macro-F1 is fitted.
+        The first shippable one within :data:`TOLERANCE` of the best shippable
+        sentence macro-F1 is fitted.
+    experiments : sequence of Config, optional
+        Further configurations scored on the same folds and reported, never shipped
+        (default :data:`EXPERIMENTS` when ``candidates`` is not given, else none).
     random_state : int
         Seed of the classifiers and of the learning curve's article order.
     learning_curve : bool
@@ -238,10 +255,13 @@ def train(corpus, *, folds: int = 5, candidates: Sequence[Config] | None = None,
         If the corpus has fewer sources than ``folds``.
     """
     started = time.perf_counter()
+    if experiments is None:
+        experiments = EXPERIMENTS if candidates is None else ()
     candidates = tuple(CANDIDATES if candidates is None else candidates)
-    if not candidates:
-        raise ValueError("train() needs at least one candidate configuration")
+    if not any(c.shippable for c in candidates):
+        raise ValueError("train() needs at least one shippable candidate configuration")
     candidates = tuple(dataclasses.replace(c, random_state=random_state) for c in candidates)
+    experiments = tuple(dataclasses.replace(c, random_state=random_state) for c in experiments)
     articles, data_hash = load_corpus(corpus)
     stats = corpus_stats(articles)
     try:
@@ -253,21 +273,26 @@ def train(corpus, *, folds: int = 5, candidates: Sequence[Config] | None = None,
     folds_record = {"corpus_hash": data_hash, "folds_hash": folds_hash, "folds": fold_of_article}
 
     S, P = units_of(articles, "sentence"), units_of(articles, "paragraph")
-    experiments, results = [], {}
-    for config in candidates:
+    scored, results = [], {}
+    for config in candidates + experiments:
         t0 = time.perf_counter()
         r = cross_validate(config, S, fold_of_article, paragraph_y=P.y)
         results[config.name] = r
-        experiments.append({"config": config.name, "sentence": scores(S.y, r.pred),
-                            "paragraph_from_sentences": scores(P.y, r.para_pred),
-                            "seconds": round(time.perf_counter() - t0, 1)})
+        scored.append({"config": config.name, "shippable": config.shippable,
+                       "sentence": scores(S.y, r.pred),
+                       "paragraph_from_sentences": scores(P.y, r.para_pred),
+                       "hard_case_macro_f1": hard_case_scores(
+                           S.y, r.pred, S.hard_case)["slice"]["macro_f1"]
+                       if (S.hard_case != "").any() else None,
+                       "seconds": round(time.perf_counter() - t0, 1)})
         logger.info("%-36s sentence macro-F1 %.4f  paragraph %.4f", config.name,
-                    experiments[-1]["sentence"]["macro_f1"],
-                    experiments[-1]["paragraph_from_sentences"]["macro_f1"])
-    top = max(e["sentence"]["macro_f1"] for e in experiments)
-    best_i = next(i for i, e in enumerate(experiments)
-                  if e["sentence"]["macro_f1"] >= top - TOLERANCE)
-    best, r = candidates[best_i], results[candidates[best_i].name]
+                    scored[-1]["sentence"]["macro_f1"],
+                    scored[-1]["paragraph_from_sentences"]["macro_f1"])
+    experiments = scored
+    shippable = [(c, e) for c, e in zip(candidates, scored) if c.shippable]
+    top = max(e["sentence"]["macro_f1"] for _, e in shippable)
+    best = next(c for c, e in shippable if e["sentence"]["macro_f1"] >= top - TOLERANCE)
+    r = results[best.name]
 
     # Paragraphs: roll the sentence model up, or fit a model on paragraphs directly.
     direct = cross_validate(best, P, fold_of_article)

@@ -2,6 +2,7 @@
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEED_PATHS
@@ -32,15 +33,32 @@ def test_whole_corpus_is_valid(corpus):
 
 def test_corpus_meets_its_targets(corpus):
     stats = corpus_stats(corpus)
-    assert stats["articles_per_origin"]["written"] >= 100
-    assert stats["sentences"] >= 2000
-    assert min(stats["sentences_per_theme"].values()) >= 300
+    assert stats["articles"] >= 230
+    assert stats["sentences"] >= 5500
+    assert min(stats["sentences_per_theme"].values()) >= 500
     assert 0.25 <= stats["no_theme_share"] <= 0.35
     assert stats["multi_theme_share"] >= 0.10
     assert len(stats["articles_per_province"]) >= 15
     assert len(stats["articles_per_genre"]) >= 6
     assert stats["articles_per_script"]["traditional"] / stats["articles"] >= 0.10
     assert set(stats["articles_per_year"]) >= {str(y) for y in range(2019, 2026)}
+
+
+def test_articles_written_from_checked_sources_read_like_the_seed_pages(corpus):
+    # Articles from written_8 on were written from, or checked against, their source's
+    # text; their sentences must be as long as real pages' (the seeds'): median within
+    # 10%, and at least 8% over 100 characters.
+    def lengths(articles):
+        return [len(s["text"]) for a in articles for p in a["paragraphs"] for s in p["sentences"]]
+
+    seeds = lengths(a for a in corpus if a["origin"] == "seed")
+    later = lengths(a for a in corpus if a["origin"] == "written"
+                    and int(Path(a["_file"]).stem.removeprefix("written_")) >= 8)
+    assert len(later) >= 3000
+    median = sorted(later)[len(later) // 2]
+    seed_median = sorted(seeds)[len(seeds) // 2]
+    assert abs(median - seed_median) <= 0.1 * seed_median
+    assert sum(n > 100 for n in later) / len(later) >= 0.08
 
 
 def test_seed_annotations_line_up_with_sections(corpus):

@@ -25,11 +25,10 @@ import time
 import numpy as np
 
 from renovml.model.features import section_texts
-from renovml.model.theme_model import rollup
 from renovml.model.tokens import token_cache, tokenize
 from renovml.themes import THEMES
 from renovml.training.corpus import corpus_hash, read_corpus
-from renovml.training.cv import inner_folds, subset_units, units_of
+from renovml.training.cv import inner_folds, paragraph_rollup, subset_units, units_of
 from renovml.training.metrics import best_thresholds, scores
 
 PARAMS = dict(loss="ova", epoch=50, lr=0.5, wordNgrams=2, dim=50, minCount=1, bucket=200000,
@@ -96,9 +95,10 @@ def main(argv=None) -> int:
         model = _train(fasttext, [lines[i] for i in train_idx], S.y[train_idx])
         proba[test] = _proba(model, [lines[i] for i in test_idx])
         pred[test] = proba[test] >= th
-        _, inner_para = rollup(inner, train.paragraph_of)
-        pth = best_thresholds(P.y[np.unique(train.paragraph_of)], inner_para)
-        ids, held_para = rollup(proba[test], S.paragraph_of[test])
+        _, inner_para = paragraph_rollup(inner, train.paragraph_of)
+        pth = best_thresholds(P.y[np.unique(train.paragraph_of[train.paragraph_of >= 0])],
+                              inner_para)
+        ids, held_para = paragraph_rollup(proba[test], S.paragraph_of[test])
         para_pred[ids] = held_para >= pth
         print(f"fold {k} done", file=sys.stderr)
     result = {

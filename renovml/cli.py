@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from renovml.batch import KNOWN_SUFFIXES, match_glob
-from renovml.errors import RenovmlError
+from renovml.errors import InputError, RenovmlError
 from renovml.themes import THEMES
 
 __all__ = ["build_parser", "main"]
@@ -119,6 +119,40 @@ def build_parser() -> argparse.ArgumentParser:
                         "runs its code, so use this only for files you made or trust like code; a "
                         "manifest beside it is still checked")
     e.add_argument("--format", choices=["text", "json"], default="text")
+
+    trust_help = ("unpickle a --model file that is not the shipped model (loading a model file "
+                  "runs its code)")
+    a = sub.add_parser("annotate", help="the annotation loop: select, export, import")
+    asub = a.add_subparsers(dest="action", required=True)
+    s = asub.add_parser("select", help="pick the sentences the model is least sure of")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="unlabelled inputs, as for predict")
+    s.add_argument("-n", type=_positive, required=True, help="sentences to pick")
+    s.add_argument("-o", "--output", required=True, help="tasks file to write (.jsonl)")
+    s.add_argument("--per-article", type=_positive, default=3,
+                   help="at most this many picks from one article (default 3)")
+    s.add_argument("--seed", type=int, default=0, help="breaks ties (default 0)")
+    s.add_argument("--model", help="model artifact (default: the shipped model)")
+    s.add_argument("--trusted", action="store_true", help=trust_help)
+    s.add_argument("--text-field", default="text", help="text field of .jsonl/.csv records")
+    s.add_argument("--id-field", help="id field of .jsonl/.csv records")
+    x = asub.add_parser("export", help="write selected tasks for Label Studio or doccano")
+    x.add_argument("tasks", help="a tasks file written by `renovml annotate select`")
+    x.add_argument("--to", choices=["label-studio", "doccano"], required=True)
+    x.add_argument("-o", "--output", required=True,
+                   help="file to write (Label Studio: JSON, with its labelling config written "
+                        "beside it as NAME.config.xml; doccano: JSONL)")
+    i = asub.add_parser("import", help="read a labelling tool's export back as a corpus")
+    i.add_argument("export", help="the tool's export of renovml's tasks")
+    i.add_argument("--from", dest="tool", choices=["label-studio", "doccano"], required=True)
+    i.add_argument("-o", "--output", required=True, help="corpus file to write (.jsonl)")
+
+    t = sub.add_parser("tune", help="re-tune a model's thresholds on your labels, no retraining")
+    t.add_argument("corpus", help="labelled corpus (.jsonl or directory; minimal records too)")
+    t.add_argument("-o", "--output", required=True, help="directory for the tuned model")
+    t.add_argument("--model", help="model artifact (default: the shipped model)")
+    t.add_argument("--trusted", action="store_true", help=trust_help)
+    t.add_argument("--min-positives", type=_positive, default=5,
+                   help="a theme with fewer labelled positives keeps its threshold (default 5)")
     return parser
 
 
@@ -617,6 +651,108 @@ def _eval(args) -> int:
     return 0
 
 
+def _write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{path}: is a directory; expected a file to write")
+    if not target.parent.exists():
+        raise InputError(f"{path}: directory {target.parent} does not exist")
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def _jsonl(records) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def _annotate(args) -> int:
+    from renovml import annotate
+
+    if args.action == "select":
+        import renovml
+
+        model = renovml.load(args.model, trusted=args.trusted) if args.model else None
+        tasks, errors = annotate.select(args.paths, args.n, model=model,
+                                        per_article=args.per_article, seed=args.seed,
+                                        text_field=args.text_field, id_field=args.id_field)
+        _write_text(args.output, _jsonl(tasks))
+        picked = sum(s["picked"] for t in tasks for s in t["sentences"])
+        print(f"renovml: picked {picked} sentences in {len(tasks)} articles -> {args.output}",
+              file=sys.stderr)
+        for error in errors:
+            print(f"  failed: {error['error']}", file=sys.stderr)
+        return 1 if errors else 0
+    if args.action == "export":
+        tasks = _read_tasks(args.tasks)
+        if args.to == "label-studio":
+            _write_text(args.output, json.dumps(annotate.to_label_studio(tasks),
+                                                ensure_ascii=False, indent=1) + "\n")
+            config = Path(args.output).with_suffix(".config.xml")
+            _write_text(str(config), annotate.label_studio_config())
+            print(f"renovml: {len(tasks)} tasks -> {args.output}; labelling config -> {config}",
+                  file=sys.stderr)
+        else:
+            _write_text(args.output, _jsonl(annotate.to_doccano(tasks)))
+            print(f"renovml: {len(tasks)} records -> {args.output}", file=sys.stderr)
+        return 0
+    read = annotate.from_label_studio if args.tool == "label-studio" else annotate.from_doccano
+    if not Path(args.export).is_file():
+        raise InputError(f"{args.export}: no such file; expected the tool's export")
+    records = read(args.export)
+    from renovml.training.corpus import validate_corpus
+
+    validate_corpus(records, check_reserved=False)
+    _write_text(args.output, _jsonl(records))
+    labelled = sum(s["labels"] is not None for r in records for p in r["paragraphs"]
+                   for s in p["sentences"])
+    print(f"renovml: {len(records)} articles, {labelled} labelled sentences -> {args.output}",
+          file=sys.stderr)
+    return 0
+
+
+def _read_tasks(path: str) -> list[dict]:
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such file; expected a tasks file from "
+                         "`renovml annotate select`")
+    tasks = []
+    with open(path, encoding="utf-8") as handle:
+        for n, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                task = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+            if not isinstance(task, dict) or not {"id", "text", "sentences"} <= set(task):
+                raise InputError(f"{path}:{n}: expected a task from `renovml annotate select` "
+                                 "(id, text, sentences)")
+            tasks.append(task)
+    return tasks
+
+
+def _tune(args) -> int:
+    import renovml
+    from renovml import annotate
+
+    model = renovml.load(args.model, trusted=args.trusted)
+    tuned, report = annotate.tune(model, args.corpus, min_positives=args.min_positives)
+    artifact = annotate.save_tuned(tuned, report, args.output)
+    for unit, r in report["units"].items():
+        if "themes" not in r:
+            print(f"{unit}: {r['kept']}; thresholds kept")
+            continue
+        print(f"{unit} ({r['sections']} labelled): macro-F1 on your labels "
+              f"{r['macro_f1_old']:.3f} -> {r['macro_f1_new']:.3f}")
+        for t, x in r["themes"].items():
+            note = "" if x["moved"] else f"  (kept: {x['positives']} positives)"
+            print(f"  {t:<16}{x['old']:.2f} -> {x['new']:.2f}   F1 {x['f1_old']:.3f} -> "
+                  f"{x['f1_new']:.3f}{note}")
+    print(f"wrote {artifact} (load it with --model {artifact} --trusted)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -625,6 +761,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "predict":
             return _predict(args)
+        if args.command == "annotate":
+            return _annotate(args)
+        if args.command == "tune":
+            return _tune(args)
         return _eval(args)
     except RenovmlError as exc:
         print(f"renovml: error: {exc}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """The package's layers: imports point down only.
 
-    themes, errors  <-  text  <-  model  <-  training  <-  batch, cli (and the rooms beside them)
+    themes, errors  <-  text  <-  model  <-  training  <-  batch  <-  annotate  <-  cli
 
 Every ``import`` statement (including those inside functions) and every module
 name written as a string for a lazy import is checked.
@@ -27,8 +27,10 @@ ALLOWED = {
     "renovml.model": GROUND | {"renovml.text"},
     "renovml.training": GROUND | {"renovml.text", "renovml.model"},
     "renovml.batch": GROUND | {"renovml.text", "renovml.model"},
+    "renovml.annotate": GROUND | {"renovml.text", "renovml.model", "renovml.training",
+                                  "renovml.batch"},
     "renovml.cli": GROUND | {"renovml.text", "renovml.model", "renovml.training",
-                             "renovml.batch"},
+                             "renovml.batch", "renovml.annotate"},
 }
 
 

@@ -214,7 +214,7 @@ Per-fold macro-F1: mean {m['sentence_fold_spread']['mean']:.3f}, sd {m['sentence
 
 Per-fold macro-F1: mean {m['paragraph_fold_spread']['mean']:.3f}, sd {m['paragraph_fold_spread']['std']:.3f}.
 
-{"fastText: supervised, one-vs-all loss, same folds and thresholding, computed by `baselines/fasttext_baseline.py`." if ft else "fastText baseline: not computed for this corpus and these folds (run `train.py --fasttext-python ...`)."}
+{_parts_section(m.get("parts"))}{"fastText: supervised, one-vs-all loss, same folds and thresholding, computed by `baselines/fasttext_baseline.py`." if ft else "fastText baseline: not computed for this corpus and these folds (run `train.py --fasttext-python ...`)."}
 
 ### Experiments (same folds; cheapest first; the first within {m['selection_tolerance']} of the best shippable sentence macro-F1 is shipped)
 Rows marked *experiment* are scored the same way but cannot ship: the shipped scorer computes
@@ -268,4 +268,22 @@ def _hard_cases_section(hc: dict | None) -> str:
 | pattern | sentences | exactly right | keyword rule exactly right | false positives | false negatives |
 |---|---|---|---|---|---|
 {rows}
+"""
+
+
+def _parts_section(parts: list | None) -> str:
+    if not parts:
+        return ""
+    rows = "\n".join(
+        f"| {Path(x['corpus']).name} | {x['articles']} | {x['sentences']} | "
+        + (f"{x['sentence']['macro_f1']:.3f} | " if x["sentence"] else "- | ")
+        + (f"{x['paragraph']['macro_f1']:.3f} |" if x["paragraph"] else "- |")
+        + " " + (" / ".join(f"{x['sentence'][t]['f1']:.2f}" for t in THEMES)
+                 if x["sentence"] else "-") + " |"
+        for x in parts)
+    return f"""### By corpus part (same folds; each part's held-out sections)
+| corpus | articles | sentences | sentence macro-F1 | paragraph macro-F1 | sentence F1 per theme |
+|---|---|---|---|---|---|
+{rows}
+
 """

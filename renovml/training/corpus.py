@@ -31,6 +31,7 @@ from renovml.themes import THEMES
 
 __all__ = [
     "HARD_CASES",
+    "normalize_record",
     "source_groups",
     "source_keys",
     "GENRES",
@@ -49,9 +50,12 @@ GENRES: tuple[str, ...] = (
     "property_management_news", "county_media_report", "wechat_feature",
 )
 SCRIPTS = ("simplified", "traditional")
-ORIGINS = ("seed", "written", "external")
+ORIGINS = ("seed", "written", "external", "user")
 _REQUIRED = ("id", "source_url", "title", "date", "place", "genre", "script", "origin",
              "paragraphs")
+# A user's labels (origin "user", what minimal records become) need no metadata: the
+# fields present are checked, and a sentence's labels may be null (not labelled).
+_REQUIRED_USER = ("id", "origin", "paragraphs")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -100,9 +104,80 @@ def read_corpus(path: str | os.PathLike) -> list[dict]:
                 if not isinstance(article, dict):
                     raise CorpusError(f"{file}:{line_no}: expected a JSON object, "
                                       f"got {type(article).__name__}")
+                article = normalize_record(article, f"{Path(file).stem}-{line_no}")
                 article["_file"], article["_line"] = str(file), line_no
                 articles.append(article)
     return articles
+
+
+def _labels_or_none(labels):
+    if labels is None:
+        return None
+    if isinstance(labels, list) and all(isinstance(x, str) for x in labels) and set(
+            labels) <= set(THEMES):
+        return sorted(set(labels), key=THEMES.index)
+    return labels  # left for the validator to name
+
+
+def normalize_record(record: dict, default_id: str) -> dict:
+    """A corpus record in the full format, from any of the forms the reader accepts.
+
+    Full articles pass through unchanged. Minimal records become articles of origin
+    ``"user"``, whose metadata is optional (their source, for grouping, is their id):
+
+    - a labelled section, ``{"text": ..., "labels": [...]}`` (plus any metadata): an
+      article of one paragraph of one section;
+    - an article given as ``{"sentences": [{"text", "labels"}, ...]}``: one paragraph;
+    - an article whose paragraphs have no ``sentences``: each paragraph is one section;
+      one whose paragraphs lack ``text`` or ``labels``: they are filled from the
+      sentences (labels null when a sentence is not labelled).
+
+    A sentence's ``labels`` may be null in user records: it was not labelled (only what
+    an annotator saw counts), unlike ``[]`` (no theme). Labels given in any order are
+    put in the order of the themes. The id defaults to ``default_id``.
+    """
+    if not isinstance(record, dict):
+        return record
+    if record.get("origin") in ("seed", "written", "external") or (
+            "paragraphs" in record and all(k in record for k in _REQUIRED)):
+        return record
+    out = {k: v for k, v in record.items() if k not in ("text", "labels", "sentences")}
+    out.setdefault("id", default_id)
+    out.setdefault("origin", "user")
+    if "paragraphs" in record:
+        paragraphs = record["paragraphs"]
+    elif "sentences" in record:
+        paragraphs = [{"sentences": record["sentences"]}]
+    elif "text" in record:
+        paragraphs = [{"sentences": [{"text": record["text"], "labels": record.get("labels")}]}]
+    else:
+        return out  # the validator names what is missing
+    fixed = []
+    for paragraph in paragraphs if isinstance(paragraphs, list) else []:
+        if not isinstance(paragraph, dict):
+            fixed.append(paragraph)
+            continue
+        paragraph = dict(paragraph)
+        if "sentences" not in paragraph and isinstance(paragraph.get("text"), str):
+            paragraph["sentences"] = [{"text": paragraph["text"],
+                                       "labels": paragraph.get("labels")}]
+        sentences = paragraph.get("sentences")
+        if isinstance(sentences, list) and all(isinstance(x, dict) for x in sentences):
+            sentences = [dict(x, labels=_labels_or_none(x.get("labels"))) for x in sentences]
+            paragraph["sentences"] = sentences
+            if all(isinstance(x.get("text"), str) for x in sentences):
+                paragraph.setdefault("text", "".join(x["text"] for x in sentences))
+            if "labels" not in paragraph or paragraph["labels"] is None:
+                given = [x["labels"] for x in sentences]
+                union = {t for g in given if isinstance(g, list) for t in g if isinstance(t, str)}
+                paragraph["labels"] = (None if any(g is None for g in given) else sorted(
+                    union, key=lambda t: (t not in THEMES, THEMES.index(t) if t in THEMES
+                                          else str(t))))
+            else:
+                paragraph["labels"] = _labels_or_none(paragraph["labels"])
+        fixed.append(paragraph)
+    out["paragraphs"] = fixed if isinstance(paragraphs, list) else paragraphs
+    return out
 
 
 def corpus_hash(path: str | os.PathLike) -> str:
@@ -236,20 +311,26 @@ def _check_labels(labels, where: str) -> list[CorpusProblem]:
 
 def _validate_article(article: dict) -> list[CorpusProblem]:
     where = f"{article.get('_file', '?')}:{article.get('_line', '?')} ({article.get('id')})"
-    problems = [CorpusProblem(where, f"missing field {key!r}") for key in _REQUIRED
-                if key not in article]
+    user = article.get("origin") == "user"
+    problems = [CorpusProblem(where, f"missing field {key!r}")
+                for key in (_REQUIRED_USER if user else _REQUIRED) if key not in article]
     if problems:
         return problems
-    if article["genre"] not in GENRES:
+
+    def given(key):
+        return not user or article.get(key) not in (None, "")
+
+    if given("genre") and article.get("genre") not in GENRES:
         problems.append(CorpusProblem(where, f"genre {article['genre']!r} is not one of {GENRES}"))
-    if article["script"] not in SCRIPTS:
+    if given("script") and article.get("script") not in SCRIPTS:
         problems.append(CorpusProblem(where, f"script {article['script']!r} is not one of {SCRIPTS}"))
     if article["origin"] not in ORIGINS:
         problems.append(CorpusProblem(where, f"origin {article['origin']!r} is not one of {ORIGINS}"))
-    if not isinstance(article["date"], str) or not _DATE.match(article["date"]):
+    if given("date") and (not isinstance(article.get("date"), str)
+                          or not _DATE.match(article["date"])):
         problems.append(CorpusProblem(where, f"date {article['date']!r} is not YYYY-MM-DD"))
-    place = article["place"]
-    if not isinstance(place, dict) or not place.get("province"):
+    place = article.get("place")
+    if given("place") and (not isinstance(place, dict) or not place.get("province")):
         problems.append(CorpusProblem(where, f"place {place!r} must be an object with a province"))
     paragraphs = article["paragraphs"]
     if not isinstance(paragraphs, list) or not paragraphs:
@@ -275,10 +356,18 @@ def _validate_article(article: dict) -> list[CorpusProblem]:
             if "hard_case" in sentence and sentence["hard_case"] not in HARD_CASES:
                 problems.append(CorpusProblem(
                     s_where, f"hard_case {sentence['hard_case']!r} is not one of {HARD_CASES}"))
+            if user and sentence.get("labels", "missing") is None:
+                continue  # shown to no annotator: not labelled, kept as context
             label_problems = _check_labels(sentence.get("labels"), s_where)
             problems += label_problems
             bad |= bool(label_problems)
-        problems += _check_labels(paragraph.get("labels"), p_where)
+        unlabelled = any(isinstance(x, dict) and x.get("labels") is None for x in sentences)
+        if user and unlabelled:
+            if paragraph.get("labels") is not None:
+                problems.append(CorpusProblem(
+                    p_where, "labels must be null when a sentence of it is not labelled"))
+        else:
+            problems += _check_labels(paragraph.get("labels"), p_where)
         if bad:
             continue
         joined = "".join(s["text"] for s in sentences)
@@ -286,6 +375,8 @@ def _validate_article(article: dict) -> list[CorpusProblem]:
             problems.append(CorpusProblem(
                 p_where, f"text must equal its sentences joined (join rule): "
                          f"{paragraph['text'][:30]!r}... != {joined[:30]!r}..."))
+        if user and unlabelled:
+            continue
         union = sorted({x for s in sentences for x in s["labels"]}, key=THEMES.index)
         if paragraph.get("labels") != union:
             problems.append(CorpusProblem(
@@ -300,9 +391,10 @@ def validate_corpus(articles: Iterable[dict], *, check_reserved: bool = True,
 
     Checks the fields and their values, label ids, the union and join rules,
     ``hard_case`` tags, duplicate article ids, the same sentence text in two
-    articles, two articles from one source page (by address or page title,
-    seeds included), and (with ``check_reserved``) sources held out for
-    independent evaluation.
+    articles (not among a user's own, which may repost each other), two articles
+    from one source page (by address or page title, seeds included), and (with
+    ``check_reserved``) sources held out for independent evaluation. A user's
+    records (origin ``"user"``) need no metadata and may leave sentences unlabelled.
 
     Returns
     -------
@@ -339,8 +431,8 @@ def validate_corpus(articles: Iterable[dict], *, check_reserved: bool = True,
                     where, f"comes from the same source page as article {first!r} "
                            f"({key.split(':', 1)[0]} {key.split(':', 1)[1][:60]!r}); "
                            "one page gives one article"))
-        if article_problems:
-            continue
+        if article_problems or article.get("origin") == "user":
+            continue  # a user's own articles may repeat each other's sentences (reposts)
         for paragraph in article["paragraphs"]:
             for sentence in paragraph["sentences"]:
                 text = sentence["text"].strip()
@@ -358,13 +450,18 @@ def validate_corpus(articles: Iterable[dict], *, check_reserved: bool = True,
 # --- views and counts ---------------------------------------------------------
 
 def corpus_stats(articles: list[dict]) -> dict:
-    """Counts for the data card: articles, sections, labels and the corpus's spread."""
-    sentences = [s for a in articles for p in a["paragraphs"] for s in p["sentences"]]
+    """Counts for the data card: articles, sections, labels and the corpus's spread.
+    Sections that are not labelled (a user's null labels) are not counted."""
+    sentences = [s for a in articles for p in a["paragraphs"] for s in p["sentences"]
+                 if s.get("labels") is not None]
     per_theme = Counter(x for s in sentences for x in s["labels"])
     n = len(sentences) or 1
 
     def count(key):
         return dict(sorted(Counter(key(a) for a in articles).items()))
+
+    def place(a):
+        return (a.get("place") or {}).get("province") or "unknown"
 
     return {
         "articles": len(articles),
@@ -372,12 +469,13 @@ def corpus_stats(articles: list[dict]) -> dict:
         "sentences": len(sentences),
         "sentences_per_theme": {t: per_theme.get(t, 0) for t in THEMES},
         "paragraphs_per_theme": {
-            t: sum(t in p["labels"] for a in articles for p in a["paragraphs"]) for t in THEMES},
+            t: sum(t in (p.get("labels") or []) for a in articles for p in a["paragraphs"])
+            for t in THEMES},
         "no_theme_share": round(sum(not s["labels"] for s in sentences) / n, 4),
         "multi_theme_share": round(sum(len(s["labels"]) > 1 for s in sentences) / n, 4),
         "articles_per_origin": count(lambda a: a["origin"]),
-        "articles_per_genre": count(lambda a: a["genre"]),
-        "articles_per_province": count(lambda a: a["place"]["province"]),
-        "articles_per_year": count(lambda a: a["date"][:4]),
-        "articles_per_script": count(lambda a: a["script"]),
+        "articles_per_genre": count(lambda a: a.get("genre") or "unknown"),
+        "articles_per_province": count(place),
+        "articles_per_year": count(lambda a: (a.get("date") or "unknown")[:4]),
+        "articles_per_script": count(lambda a: a.get("script") or "unknown"),
     }

@@ -23,7 +23,7 @@ from renovml.training.corpus import source_groups
 from renovml.training.metrics import best_thresholds, label_matrix
 
 __all__ = ["Config", "Units", "cross_validate", "evaluate_split", "fit_model", "inner_folds",
-           "keyword_predictions", "make_folds", "subset_units", "units_of"]
+           "keyword_predictions", "make_folds", "paragraph_rollup", "subset_units", "units_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,29 +90,50 @@ def units_of(articles: list[dict], unit: str) -> Units:
     groups.
 
     For sentences, ``paragraph_of`` numbers each sentence's paragraph across
-    the whole corpus, so sentence scores can be rolled up to paragraphs.
+    the whole corpus (as the rows of the paragraph units; -1 for a paragraph that is
+    not wholly labelled), so sentence scores can be rolled up to paragraphs.
     """
     inputs, labels, groups, owner, hard = [], [], [], [], []
     paragraph_counter = 0
     source_of = source_groups(articles)
     for article in articles:
         paragraphs = [[s["text"] for s in p["sentences"]] for p in article["paragraphs"]]
-        inputs += with_context(paragraphs, unit)
+        # Every section is context for its neighbours; only labelled ones are units (a
+        # user's sentence with null labels was shown to no annotator).
+        context = with_context(paragraphs, unit)
+        # Paragraphs are numbered among the labelled ones (the rows of the paragraph
+        # units); a sentence of a paragraph not wholly labelled gets -1.
+        numbers = []
         for p in article["paragraphs"]:
-            if unit == "paragraph":
-                labels.append(p["labels"])
-                groups.append(article["id"])
-                hard.append("")
-            else:
-                labels += [s["labels"] for s in p["sentences"]]
-                hard += [s.get("hard_case") or "" for s in p["sentences"]]
-                groups += [article["id"]] * len(p["sentences"])
-                owner += [paragraph_counter] * len(p["sentences"])
-            paragraph_counter += 1
+            numbers.append(paragraph_counter if p["labels"] is not None else -1)
+            paragraph_counter += p["labels"] is not None
+        if unit == "paragraph":
+            sections = [(p["labels"], "") for p in article["paragraphs"]]
+            paragraph_ids = numbers
+        else:
+            sections = [(s["labels"], s.get("hard_case") or "")
+                        for p in article["paragraphs"] for s in p["sentences"]]
+            paragraph_ids = [numbers[i] for i, p in enumerate(article["paragraphs"])
+                             for _ in p["sentences"]]
+        for x, (section_labels, tag), para in zip(context, sections, paragraph_ids):
+            if section_labels is None:
+                continue
+            inputs.append(x)
+            labels.append(section_labels)
+            groups.append(article["id"])
+            hard.append(tag)
+            if unit == "sentence":
+                owner.append(para)
     groups = np.array(groups)
     sources = np.array([source_of[g] for g in groups.tolist()], dtype=object)
     return Units(inputs, label_matrix(labels), groups, np.array(owner, dtype=int), sources,
                  np.array(hard, dtype=object))
+
+
+def paragraph_rollup(proba: np.ndarray, paragraph_of: np.ndarray):
+    """:func:`rollup` over the sentences of labelled paragraphs (``paragraph_of >= 0``)."""
+    keep = paragraph_of >= 0
+    return rollup(proba[keep], paragraph_of[keep])
 
 
 def make_folds(articles: list[dict], n_splits: int = 5) -> dict[str, int]:
@@ -190,9 +211,10 @@ def evaluate_split(config: Config, train: Units, held: Units, *, inner_splits: i
     proba = _fit_predict(config, train, held.inputs)
     result = SplitResult(proba, (proba >= th).astype(np.int8), th)
     if paragraph_y is not None:
-        _, inner_para = rollup(inner, train.paragraph_of)
-        pth = best_thresholds(paragraph_y[np.unique(train.paragraph_of)], inner_para)
-        result.para_ids, held_para = rollup(proba, held.paragraph_of)
+        _, inner_para = paragraph_rollup(inner, train.paragraph_of)
+        pth = best_thresholds(paragraph_y[np.unique(train.paragraph_of[train.paragraph_of >= 0])],
+                              inner_para)
+        result.para_ids, held_para = paragraph_rollup(proba, held.paragraph_of)
         result.para_pred = (held_para >= pth).astype(np.int8)
     return result
 
@@ -228,7 +250,7 @@ def cross_validate(config: Config, units: Units, folds: dict[str, int], *,
     pred = np.zeros(units.y.shape, dtype=np.int8)
     rolled = paragraph_y is not None and len(units.paragraph_of)
     if rolled:
-        para_ids = np.unique(units.paragraph_of)
+        para_ids = np.unique(units.paragraph_of[units.paragraph_of >= 0])
         para_fold = np.zeros(len(para_ids), dtype=int)
         para_pred = np.zeros((len(para_ids), len(THEMES)), dtype=np.int8)
     thresholds = []
@@ -246,7 +268,7 @@ def cross_validate(config: Config, units: Units, folds: dict[str, int], *,
             logger.debug("%s: fold %d done", config.name, k)
     result = CVResult(proba, pred, units.y, fold_of, thresholds)
     if rolled:
-        _, result.para_proba = rollup(proba, units.paragraph_of)
+        _, result.para_proba = paragraph_rollup(proba, units.paragraph_of)
         result.para_pred, result.para_y, result.para_fold_of = para_pred, paragraph_y, para_fold
     return result
 

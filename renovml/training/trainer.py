@@ -25,11 +25,17 @@ import numpy as np
 
 from renovml.model.artifact import save as save_artifact
 from renovml.model.artifact import versions
-from renovml.model.theme_model import ThemeModel, rollup
+from renovml.model.theme_model import ThemeModel
 from renovml.model.tokens import token_cache
 from renovml.themes import THEMES
 from renovml.training.cards import model_card
-from renovml.training.corpus import corpus_hash, corpus_stats, read_corpus, validate_corpus
+from renovml.training.corpus import (
+    corpus_hash,
+    corpus_stats,
+    normalize_record,
+    read_corpus,
+    validate_corpus,
+)
 from renovml.training.cv import (
     Config,
     cross_validate,
@@ -37,6 +43,7 @@ from renovml.training.cv import (
     fit_model,
     keyword_predictions,
     make_folds,
+    paragraph_rollup,
     subset_units,
     units_of,
 )
@@ -91,14 +98,18 @@ def load_corpus(corpus, *, check_reserved: bool = True) -> tuple[list[dict], str
     if isinstance(corpus, (str, os.PathLike)):
         articles, digest = read_corpus(corpus), corpus_hash(corpus)
     elif is_list and corpus and all(isinstance(x, dict) for x in corpus):
-        articles = [dict(a, _file="<records>", _line=i) for i, a in enumerate(corpus, 1)]
+        articles = [dict(normalize_record(a, f"record-{i}"), _file="<records>", _line=i)
+                    for i, a in enumerate(corpus, 1)]
         clean = [{k: v for k, v in a.items() if not k.startswith("_")} for a in corpus]
         digest = hashlib.sha256(json.dumps(clean, sort_keys=True, ensure_ascii=False)
                                 .encode()).hexdigest()
     elif is_list and corpus and all(isinstance(x, (str, os.PathLike)) for x in corpus):
         articles, parts = [], []
         for path in corpus:
-            articles += read_corpus(path)
+            read = read_corpus(path)
+            for article in read:
+                article["_part"] = str(path)
+            articles += read
             parts.append(corpus_hash(path))
         digest = parts[0] if len(parts) == 1 else hashlib.sha256(
             "\n".join(parts).encode()).hexdigest()
@@ -150,6 +161,25 @@ def _fold_spread(y, pred, fold_of) -> dict:
                 for k in np.unique(fold_of)]
     return {"per_fold_macro_f1": per_fold, "mean": round(float(np.mean(per_fold)), 4),
             "std": round(float(np.std(per_fold)), 4)}
+
+
+def _part_scores(articles, S, P, pred, para_pred) -> list[dict]:
+    """Out-of-fold scores on each corpus part (each path of a list of corpora): a user's
+    own labels beside the shipped corpus. Empty for a single corpus."""
+    part_of = {a["id"]: a.get("_part") for a in articles}
+    names = list(dict.fromkeys(part_of.values()))
+    if len(names) < 2:
+        return []
+    out = []
+    for name in names:
+        s_rows = np.array([part_of[g] == name for g in S.groups.tolist()], dtype=bool)
+        p_rows = np.array([part_of[g] == name for g in P.groups.tolist()], dtype=bool)
+        out.append({"corpus": name, "articles": sum(v == name for v in part_of.values()),
+                    "sentences": int(s_rows.sum()),
+                    "sentence": scores(S.y[s_rows], pred[s_rows]) if s_rows.any() else None,
+                    "paragraph": scores(P.y[p_rows], para_pred[p_rows]) if p_rows.any()
+                    else None})
+    return out
 
 
 def _learning_curve(config, S, P, folds, random_state: int) -> list[dict]:
@@ -318,7 +348,7 @@ def train(corpus, *, folds: int = 5, candidates: Sequence[Config] | None = None,
     if paragraph_mode == "direct":
         paragraph_thresholds = best_thresholds(P.y, direct.proba)
     else:
-        paragraph_thresholds = best_thresholds(P.y, rollup(r.proba, S.paragraph_of)[1])
+        paragraph_thresholds = best_thresholds(P.y, paragraph_rollup(r.proba, S.paragraph_of)[1])
     metadata = {"corpus_hash": data_hash, "config": best.name, "trained_on": {
         "articles": stats["articles"], "sentences": stats["sentences"],
         "paragraphs": stats["paragraphs"]}}
@@ -346,6 +376,7 @@ def train(corpus, *, folds: int = 5, candidates: Sequence[Config] | None = None,
                                               direct.fold_of if paragraph_mode == "direct"
                                               else r.para_fold_of),
         "calibration_sentence_oof": calibration(S.y, r.proba),
+        "parts": _part_scores(articles, S, P, r.pred, para_pred),
         "hard_cases": {"renovml": hard_case_scores(S.y, r.pred, S.hard_case),
                        "keyword": hard_case_scores(S.y, keyword_pred, S.hard_case)},
         "baselines": {"keyword": {"sentence": keyword_sentence, "paragraph": keyword_paragraph},
@@ -388,7 +419,7 @@ def evaluate(model: ThemeModel, corpus) -> dict:
     if model.paragraph_mode == "direct":
         paragraph_proba = model.paragraph_scorer.predict_proba(P.inputs)
     else:
-        paragraph_proba = rollup(sentence_proba, S.paragraph_of)[1]
+        paragraph_proba = paragraph_rollup(sentence_proba, S.paragraph_of)[1]
     return {
         "articles": len(articles), "paragraphs": len(P.inputs), "sentences": len(S.inputs),
         "sentence": scores(S.y, (sentence_proba >= model.thresholds).astype(np.int8)),

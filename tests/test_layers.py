@@ -29,8 +29,9 @@ ALLOWED = {
     "renovml.batch": GROUND | {"renovml.text", "renovml.model"},
     "renovml.annotate": GROUND | {"renovml.text", "renovml.model", "renovml.training",
                                   "renovml.batch"},
+    "renovml.report": GROUND | {"renovml.text", "renovml.model"},
     "renovml.cli": GROUND | {"renovml.text", "renovml.model", "renovml.training",
-                             "renovml.batch", "renovml.annotate"},
+                             "renovml.batch", "renovml.annotate", "renovml.report"},
 }
 
 

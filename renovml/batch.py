@@ -385,7 +385,8 @@ def init_worker(model_path: str | None, trusted: bool, unit: str, thresholds: di
         model = renovml.load(model_path, trusted=trusted)
     _worker_state.update(model=model, unit=unit, thresholds=thresholds, explain=explain,
                          spool_dir=spool_dir)
-    _tokens.tokenize("老旧小区")  # build the segmenter now, not inside the first article
+    if model.segments_words:  # build the segmenter now, not inside the first article
+        _tokens.tokenize("老旧小区")
 
 
 def _exit_when_orphaned(parent_pid: int, interval: float = 0.5) -> None:

@@ -323,3 +323,26 @@ def test_tag_many_equals_tag_one_by_one(tiny_model):
             assert [(s.section, s.themes, s.scores) for s in got.sections] == [
                 (s.section, s.themes, s.scores) for s in one.sections]
             assert got.summary == one.summary
+
+
+def test_a_model_of_characters_alone_never_loads_a_segmenter(tiny_model):
+    import subprocess
+    import sys
+
+    from renovml.training.corpus import read_corpus
+    from renovml.training.cv import Config, fit_model, units_of
+
+    assert tiny_model.segments_words
+    sentences = units_of(read_corpus(ROOT / "seeds" / "corpus" / "written_1.jsonl"), "sentence")
+    chars = fit_model(Config("chars", words=False, lexicon=False), sentences,
+                      thresholds=[0.4] * 4, paragraph_thresholds=[0.5] * 4)
+    assert not chars.segments_words
+    code = ("import pickle, sys; from renovml import batch; "
+            "batch.init_worker(None, False, 'paragraph', {}, 0, 'auto', "
+            "model=pickle.loads(sys.stdin.buffer.read())); "
+            "batch._worker_state['model'].tag('加装电梯三部。'); "
+            "print(sorted(m for m in sys.modules if 'jieba' in m))")
+    for model, loaded in ((chars, "[]"), (tiny_model, "jieba")):
+        out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(model),
+                             capture_output=True, check=True).stdout.decode()
+        assert (out.strip() == "[]") == (loaded == "[]"), out

@@ -193,6 +193,13 @@ class ThemeModel:
         proba = self.predict_proba(texts, unit=unit)
         return self._themes_of(proba, self.thresholds_for(unit))
 
+    @property
+    def segments_words(self) -> bool:
+        """Whether scoring segments words (a model of character n-grams alone never does,
+        so it never loads a segmenter)."""
+        return any(part.kind == "words" for scorer in (self.scorer, self.paragraph_scorer)
+                   if scorer is not None for block in scorer.blocks for part in block.parts)
+
     def thresholds_for(self, unit: str, overrides=None) -> np.ndarray:
         """The decision thresholds for a unit, with optional ``{theme: value}`` overrides."""
         if unit not in UNITS:

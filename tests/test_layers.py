@@ -120,3 +120,17 @@ def test_public_names_still_work():
         assert getattr(renovml, name) is not None, name
     for name in renovml.__all__:
         getattr(renovml, name)
+
+
+def test_every_package_is_in_the_distribution():
+    # A package missing from pyproject's list works in a checkout and is absent from the
+    # installed wheel.
+    import tomllib
+
+    from conftest import ROOT
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for p in (ROOT / "renovml").rglob("__init__.py")}
+    assert found - listed == set()

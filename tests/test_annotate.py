@@ -226,3 +226,22 @@ def test_label_studio_regions_counted_in_utf16_are_realigned(tmp_path):
                                ensure_ascii=False), encoding="utf-8")
     with pytest.raises(InputError, match="is not in the task's text"):
         annotate.from_label_studio(path)
+
+
+def test_tune_leaves_thresholds_alone_where_the_labels_agree_with_them(model):
+    # Labels that are exactly the model's own decisions ask for no change.
+    from renovml.model.context import with_context
+
+    records = []
+    for path in SEED_PATHS:
+        article = renovml.Article.from_path(path)
+        paragraphs = [[s.text for s in article.sentences if s.paragraph == p.paragraph]
+                      for p in article.paragraphs]
+        proba = iter(model.scorer.predict_proba(with_context(paragraphs, "sentence", clean=True)))
+        records.append({"id": path.stem, "paragraphs": [{"sentences": [
+            {"text": text, "labels": [t for t, th, v in zip(THEMES, model.thresholds, row)
+                                      if v >= th]}
+            for text, row in zip(p, proba)]} for p in paragraphs]})
+    tuned, report = annotate.tune(model, records, min_positives=1)
+    moved = np.abs(tuned.thresholds - model.thresholds)
+    assert (moved <= 0.011).all(), report  # the grid's step, at most

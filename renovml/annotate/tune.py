@@ -3,8 +3,8 @@
 A stricter (or looser) reading of a theme than the corpus's shows up as the user's
 labels leaving out (or adding) sections the model scores highly. The classifier's
 scores stay as they are; each theme's threshold moves to where the user's labels are
-best matched (F1 over the same grid ``train.py`` tunes on), for sentences and for
-paragraphs.
+best matched (F1 over the same grid ``train.py`` tunes on; among equally good
+thresholds, the one nearest the model's), for sentences and for paragraphs.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def tune(model, corpus, *, min_positives: int = 5) -> tuple[object, dict]:
         if not len(y):
             report["units"][unit] = {"sections": 0, "kept": "no labelled section"}
             continue
-        best = best_thresholds(y, proba)
+        best = best_thresholds(y, proba, prefer=old)
         enough = y.sum(axis=0) >= min_positives
         new = np.where(enough, best, old)
         setattr(tuned, attr, new)

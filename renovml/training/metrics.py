@@ -28,16 +28,19 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
 _GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 
 
-def best_thresholds(y_true: np.ndarray, proba: np.ndarray) -> np.ndarray:
+def best_thresholds(y_true: np.ndarray, proba: np.ndarray, prefer=None) -> np.ndarray:
     """For each theme, the threshold on the grid 0.05..0.95 that maximises F1.
 
-    Ties go to the threshold closest to 0.5, so the choice is stable.
+    Ties go to the threshold closest to 0.5 (or, with ``prefer``, to each theme's
+    preferred value: re-tuning moves a threshold only as far as the labels ask), so the
+    choice is stable.
     """
     chosen = []
     for k in range(y_true.shape[1]):
         t = y_true[:, k].astype(bool)
-        best, best_f1 = 0.5, -1.0
-        for th in sorted(_GRID, key=lambda g: abs(g - 0.5)):
+        centre = 0.5 if prefer is None else float(prefer[k])
+        best, best_f1 = centre, -1.0
+        for th in sorted(_GRID, key=lambda g: (abs(g - centre), g)):
             p = proba[:, k] >= th
             tp = (t & p).sum()
             denom = p.sum() + t.sum()

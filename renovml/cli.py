@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run into --output, skipping articles already there")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--report", metavar="HTML",
+                   help="also write the HTML report of this run (needs -o/--output)")
 
     e = sub.add_parser("eval", help="score the model against a labelled corpus")
     e.add_argument("corpus", help="labelled corpus in the annotation format (.jsonl or directory)")
@@ -153,6 +155,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--trusted", action="store_true", help=trust_help)
     t.add_argument("--min-positives", type=_positive, default=5,
                    help="a theme with fewer labelled positives keeps its threshold (default 5)")
+
+    r = sub.add_parser("report", help="one self-contained HTML page: article and corpus views")
+    r.add_argument("tagged", help="the output of `renovml predict` (.jsonl, .csv or .tsv)")
+    r.add_argument("--summary", metavar="FILE", help="the --summary file of the same run")
+    r.add_argument("--metadata", metavar="FILE", action="append",
+                   help="metadata keyed by article_id or id: .csv, .tsv, .jsonl or a directory of "
+                        "them (province, year or date, genre, source; corpus records and predict's "
+                        "own inputs work as they are); repeatable")
+    r.add_argument("--metadata-key", metavar="F",
+                   help="the metadata field holding the article id (default: article_id, else id)")
+    r.add_argument("--title", default="renovml report", help="the page's title")
+    r.add_argument("--no-articles", action="store_true",
+                   help="the corpus view and the index only, without a view of each article")
+    r.add_argument("-o", "--output", required=True, help="HTML file to write")
     return parser
 
 
@@ -523,6 +539,13 @@ def _predict(args) -> int:
     from renovml.batch import iter_tasks, run_tasks
 
     problem = _check_outputs(args)
+    if not problem and args.report:
+        if args.output is None or args.output == "-" or _is_discard(args.output):
+            problem = "--report needs -o/--output FILE: the report is made from that file"
+        elif _same_file(args.report, [args.output, args.summary]):
+            problem = f"--report {args.report!r} is the same file as --output or --summary"
+        elif not Path(args.report).resolve().parent.is_dir():
+            problem = f"--report {args.report!r}: its directory does not exist"
     if problem:
         print(f"renovml predict: {problem}", file=sys.stderr)
         return 2
@@ -619,6 +642,14 @@ def _predict_locked(args, fmt, out, tqdm, iter_tasks, run_tasks) -> int:
         raise RenovmlError(f"run bookkeeping does not add up: {counts}")
     if args.summary:
         _write_summary(out.output, fmt, out.manifest, Path(args.summary))
+    if args.report:
+        from renovml.report import render
+
+        # Records inputs double as metadata (a corpus record's place and date, a crawl's fields).
+        records_files = [p for p in args.paths if Path(p).suffix.lower() in (".jsonl", ".csv", ".tsv")
+                         and Path(p).is_file()]
+        _write_text(args.report, render(_read_records(out.output, fmt), summary=args.summary,
+                                        metadata=records_files, metadata_key=args.id_field))
     earlier = (f" ({counts['skipped_failed']} of them failed)" if counts["skipped_failed"]
                else "")
     print(f"renovml: {counts['seen']} inputs: tagged {counts['tagged']} articles "
@@ -629,6 +660,26 @@ def _predict_locked(args, fmt, out, tqdm, iter_tasks, run_tasks) -> int:
     if len(failures) > 50:
         print(f"  ... and {len(failures) - 50} more (see the error records)", file=sys.stderr)
     return 1 if failures or counts["skipped_failed"] else 0
+
+
+def _same_file(path: str, others: list[str | None]) -> bool:
+    return any(x and os.path.realpath(x) == os.path.realpath(path) for x in others)
+
+
+def _report(args) -> int:
+    from renovml.report import render
+
+    if _same_file(args.output, [args.tagged, args.summary, *(args.metadata or [])]):
+        print(f"renovml report: -o {args.output!r} is one of its inputs; name another file",
+              file=sys.stderr)
+        return 2
+    html = render(args.tagged, summary=args.summary, metadata=args.metadata,
+                  metadata_key=args.metadata_key, title=args.title,
+                  article_views=not args.no_articles)
+    _write_text(args.output, html)
+    print(f"renovml: report of {args.tagged} -> {args.output} "
+          f"({len(html.encode()) / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
 
 
 def _eval(args) -> int:
@@ -765,6 +816,8 @@ def main(argv: list[str] | None = None) -> int:
             return _annotate(args)
         if args.command == "tune":
             return _tune(args)
+        if args.command == "report":
+            return _report(args)
         return _eval(args)
     except RenovmlError as exc:
         print(f"renovml: error: {exc}", file=sys.stderr)

@@ -47,7 +47,7 @@ from renovml.text.sections import Article
 from renovml.model.tokens import _rjieba_tokenizer
 import renovml
 model = renovml.load()
-segmenter = _rjieba_tokenizer()
+segmenter = _rjieba_tokenizer() if model.segments_words else None
 paths = sys.argv[1:]
 t = {}
 def clock(name, start):
@@ -71,12 +71,14 @@ for i in range(0, len(paths), 16):  # batches as `renovml predict` makes them
     sentences = [s.text for a in articles for s in a.sentences]
     [a.paragraphs for a in articles]
     clock("sections", start)
-    start = time.process_time()
-    [segmenter.cut(x, True) for x in sentences]
-    clock("segmenting (rjieba alone)", start)
+    if model.segments_words:  # a model of character n-grams alone segments nothing
+        start = time.process_time()
+        [segmenter.cut(x, True) for x in sentences]
+        clock("segmenting (rjieba alone)", start)
     start = time.process_time()
     tagged = model.tag_many(articles, unit="paragraph")
-    clock("features and scores (segmenting again)", start)
+    clock("features and scores" + (" (segmenting again)" if model.segments_words else ""),
+          start)
     start = time.process_time()
     for a in tagged:
         for x in a.sections:
@@ -239,8 +241,8 @@ def main() -> None:
     for name in stage_names:
         secs = median([r["stages"][name] for r in rounds])
         print(f"  {name:<42}{secs:7.2f} s {mb / secs if secs else float('inf'):8.1f} MB/s")
-    needed = ("read and decode", "other cleaning", "page chrome", "sections",
-              "segmenting (rjieba alone)")
+    needed = [k for k in ("read and decode", "other cleaning", "page chrome", "sections",
+                          "segmenting (rjieba alone)") if k in rounds[0]["stages"]]
     bound = [r["bare"] / (r["start_renovml"] + sum(r["stages"][k] for k in needed))
              for r in rounds]
     print(f"  bound: bare jieba time / (start-up + {', '.join(needed)}) = {spread(bound)}x")

@@ -86,8 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="files (.txt .html .htm .jsonl .csv .tsv), directories (searched "
                         "recursively), glob patterns, or - for standard input")
     p.add_argument("-o", "--output", help="output file (default: standard output)")
-    p.add_argument("--format", choices=["jsonl", "csv", "tsv"],
-                   help="output format (default: from --output's extension, else jsonl)")
+    p.add_argument("--format", choices=["jsonl", "csv", "tsv", "parquet"],
+                   help="output format (default: from --output's extension, else jsonl; "
+                        "with --scheduler, jsonl or parquet)")
     p.add_argument("--summary", metavar="FILE",
                    help="also write one record per article (.csv/.tsv or JSONL by extension)")
     p.add_argument("--unit", choices=["paragraph", "sentence"], default="paragraph")
@@ -108,7 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=_positive, default=_cores(),
                    help="worker processes (default: all cores)")
     p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run into --output, skipping articles already there")
+                   help="continue an interrupted run into --output, skipping articles already there "
+                        "(with --scheduler: the partitions already finished)")
+    p.add_argument("--scheduler", metavar="ADDRESS|local:N",
+                   help="tag on a Dask cluster (pip install 'renovml[dask]'): a scheduler address "
+                        "(tcp://host:8786) or local:N for N local worker processes; --output then "
+                        "names a directory that receives part-00000.jsonl ... and manifest.jsonl")
+    p.add_argument("--partition-mb", type=float, metavar="MB",
+                   help="with --scheduler: megabytes of input per partition (default: about 16 "
+                        "partitions per worker, at most 8 MiB)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--report", metavar="HTML",
                    help="also write the HTML report of this run (needs -o/--output)")
@@ -516,12 +525,16 @@ def _summaries(output: Path, fmt: str, manifest: _Manifest) -> Iterator[dict]:
 
 
 def _write_summary(output: Path, fmt: str, manifest: _Manifest, path: Path) -> None:
+    _write_summaries(_summaries(output, fmt, manifest), path)
+
+
+def _write_summaries(summaries: Iterable[dict], path: Path) -> None:
     sfmt = _format_of(str(path), None)
     tmp = path.with_name(path.name + ".part")
     writer = _Writer(sfmt, SUMMARY_FIELDS)
     with open(tmp, "w", encoding="utf-8", newline="") as handle:
         handle.write(writer.header())
-        for summary in _summaries(output, fmt, manifest):
+        for summary in summaries:
             writer.add(summary)
             handle.write(writer.take())
     os.replace(tmp, path)
@@ -538,6 +551,12 @@ def _predict(args) -> int:
 
     from renovml.batch import iter_tasks, run_tasks
 
+    if args.scheduler:
+        return _predict_on_cluster(args)
+    if args.format == "parquet" or args.partition_mb:
+        print("renovml predict: --format parquet and --partition-mb need --scheduler",
+              file=sys.stderr)
+        return 2
     problem = _check_outputs(args)
     if not problem and args.report:
         if args.output is None or args.output == "-" or _is_discard(args.output):
@@ -680,6 +699,84 @@ def _report(args) -> int:
     print(f"renovml: report of {args.tagged} -> {args.output} "
           f"({len(html.encode()) / 1e6:.1f} MB)", file=sys.stderr)
     return 0
+
+
+def _check_cluster_output(args) -> str | None:
+    """Why --scheduler cannot write where --output says, or None."""
+    if args.output is None or args.output == "-" or _is_discard(args.output):
+        return "--scheduler needs --output DIR, a directory for the partitioned output"
+    if "-" in args.paths:
+        return "--scheduler cannot read standard input (-); name files or directories"
+    if getattr(args, "report", None):
+        return "--report does not work with --scheduler yet; run without --report"
+    if args.format in ("csv", "tsv"):
+        return "--scheduler writes jsonl or parquet; use --format jsonl or --format parquet"
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        return f"-o/--output {args.output!r} is a file; with --scheduler, name a directory"
+    real_out = os.path.realpath(args.output)
+    if args.summary and os.path.realpath(args.summary).startswith(real_out.rstrip(os.sep) + os.sep):
+        return f"--summary {args.summary!r} is inside the output directory; write it elsewhere"
+    for raw in args.paths:
+        named = [raw] if os.path.lexists(raw) or not glob.has_magic(raw) else match_glob(raw)
+        for name in named:
+            real_in = os.path.realpath(name)
+            if real_in == real_out or (os.path.isdir(name) and real_out.startswith(
+                    real_in.rstrip(os.sep) + os.sep)):
+                return (f"-o/--output {args.output!r} is inside the input {name!r}, where a "
+                        "later run would read its parts as inputs; write it elsewhere")
+    return None
+
+
+def _predict_on_cluster(args) -> int:
+    """``renovml predict --scheduler``: the work is renovml.dask.predict_partitioned's."""
+    from tqdm import tqdm
+
+    problem = _check_cluster_output(args)
+    if problem:
+        print(f"renovml predict: {problem}", file=sys.stderr)
+        return 2
+    from renovml.dask import predict_partitioned, read_summaries
+
+    output = Path(args.output)
+    lock = _lock(output)
+    if lock is None:
+        print(f"renovml predict: another run is writing {output} (it holds {output}.lock); "
+              "wait for it to finish", file=sys.stderr)
+        return 2
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    progress = tqdm(unit=" partitions", disable=args.quiet or not sys.stderr.isatty(),
+                    file=sys.stderr)
+    try:
+        report = predict_partitioned(
+            args.paths, output, scheduler=args.scheduler, model=args.model,
+            trusted=args.trusted, unit=args.unit, thresholds=dict(args.threshold),
+            explain=args.explain, tokenizer=args.tokenizer, text_field=args.text_field,
+            id_field=args.id_field, fmt=args.format or "jsonl", resume=args.resume,
+            blocksize=int(args.partition_mb * 2**20) if args.partition_mb else None,
+            on_partition=lambda entry: progress.update())
+    except _Stopped as exc:
+        print(f"renovml: stopped by {exc}; {output} keeps every partition finished so far: "
+              "run the same command with --resume to finish it", file=sys.stderr)
+        return 128 + exc.signum
+    finally:
+        progress.close()
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        lock.close()
+    if args.summary:
+        _write_summaries(read_summaries(output), Path(args.summary))
+    print(f"renovml: {report['inputs']} inputs in {report['partitions']} partitions: tagged "
+          f"{report['tagged']} articles ({report['sections']} {args.unit}s), {report['failed']} "
+          f"failed, {report['skipped_partitions']} partitions skipped as already done",
+          file=sys.stderr)
+    for article_id, message in report["failures"]:
+        print(f"  failed: {article_id}: {message}", file=sys.stderr)
+    if report["failed"] > len(report["failures"]):
+        print(f"  ... and {report['failed'] - len(report['failures'])} more (see the error "
+              "records)", file=sys.stderr)
+    return 1 if report["failed"] else 0
 
 
 def _eval(args) -> int:

@@ -1,6 +1,7 @@
 """The package's layers: imports point down only.
 
     themes, errors  <-  text  <-  model  <-  training  <-  batch  <-  annotate  <-  cli
+                                                          batch  <-  dask  <-  spark, cli
 
 Every ``import`` statement (including those inside functions) and every module
 name written as a string for a lazy import is checked.
@@ -30,8 +31,11 @@ ALLOWED = {
     "renovml.annotate": GROUND | {"renovml.text", "renovml.model", "renovml.training",
                                   "renovml.batch"},
     "renovml.report": GROUND | {"renovml.text", "renovml.model"},
+    "renovml.dask": GROUND | {"renovml.text", "renovml.model", "renovml.batch"},
+    "renovml.spark": GROUND | {"renovml.text", "renovml.model", "renovml.batch", "renovml.dask"},
     "renovml.cli": GROUND | {"renovml.text", "renovml.model", "renovml.training",
-                             "renovml.batch", "renovml.annotate", "renovml.report"},
+                             "renovml.batch", "renovml.annotate", "renovml.report",
+                             "renovml.dask"},
 }
 
 
@@ -126,7 +130,6 @@ def test_every_package_is_in_the_distribution():
     # A package missing from pyproject's list works in a checkout and is absent from the
     # installed wheel.
     import tomllib
-
     from conftest import ROOT
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -29,8 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from renovml.errors import InputError
+from renovml.themes import THEMES
 
-__all__ = ["Spool", "Task", "iter_tasks", "match_glob", "run_tasks", "tag_tasks"]
+__all__ = ["Spool", "Task", "escape_surrogates", "iter_tasks", "match_glob", "run_tasks",
+           "summary_of", "tag_tasks"]
 
 logger = logging.getLogger(__name__)
 
@@ -190,8 +193,8 @@ def _newline_lines(lines: Iterable[str]) -> Iterator[str]:
 
 
 def _records_from_jsonl(lines: Iterable[str], source: str, key: str, text_field: str,
-                        id_field: str | None) -> Iterator[Task]:
-    for line_no, line in enumerate(lines, 1):
+                        id_field: str | None, first_line: int = 1) -> Iterator[Task]:
+    for line_no, line in enumerate(lines, first_line):
         if not line.strip():
             continue
         default_id = f"{source}:{line_no}"
@@ -598,6 +601,30 @@ def tag_tasks(tasks: list[Task]) -> list[list[dict] | Spool]:
         else:
             results[i] = _records_of(tasks[i].article_id, tagged.sections)
     return results
+
+
+# A lone surrogate (a file name that is not UTF-8, an id like "\ud800") has no UTF-8 form.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """``\\udcff`` for each lone surrogate: a JSON escape inside a JSON string, and a
+    visible, lossless spelling elsewhere."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def summary_of(article_id: str, records: list[dict]) -> dict:
+    """One input's summary, as ``renovml predict --summary`` writes it: the share of its
+    sections per theme and the themes of at least a quarter of them, or its error."""
+    if len(records) == 1 and "error" in records[0]:
+        return {"article_id": article_id, "n_sections": 0, "error": records[0]["error"]}
+    themes = [r["themes"] if isinstance(r["themes"], list) else
+              [t for t in r["themes"].split(";") if t] for r in records]  # CSV joins them
+    shares = {t: round(sum(t in th for th in themes) / len(records), 4) for t in THEMES}
+    return {"article_id": article_id, "n_sections": len(records),
+            **{f"share_{t}": v for t, v in shares.items()},
+            "dominant_themes": [t for t, v in sorted(shares.items(), key=lambda kv: -kv[1])
+                                if v >= 0.25]}
 
 
 def _batches(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:

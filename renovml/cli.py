@@ -10,7 +10,6 @@ import io
 import json
 import logging
 import os
-import re
 import shutil
 import signal
 import stat
@@ -19,7 +18,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from renovml.batch import KNOWN_SUFFIXES, match_glob
+from renovml.batch import KNOWN_SUFFIXES, escape_surrogates, match_glob, summary_of
 from renovml.errors import InputError, RenovmlError
 from renovml.themes import THEMES
 
@@ -183,15 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- output ---------------------------------------------------------------------
 
-# A lone surrogate (a file name that is not UTF-8, an id like "\ud800") has no UTF-8 form.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 EXIT_STOPPED = 3
-
-
-def _escape_surrogates(text: str) -> str:
-    """``\\udcff`` for each lone surrogate: a JSON escape inside a JSON string, and a
-    readable stand-in in CSV; either way the output stays valid UTF-8."""
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _format_of(path: str | None, explicit: str | None) -> str:
@@ -234,7 +225,7 @@ class _Writer:
         return self.buffer.tell()
 
     def take(self) -> str:
-        text = _escape_surrogates(self.buffer.getvalue())
+        text = escape_surrogates(self.buffer.getvalue())
         self.buffer.seek(0)
         self.buffer.truncate()
         return text
@@ -515,13 +506,7 @@ def _summaries(output: Path, fmt: str, manifest: _Manifest) -> Iterator[dict]:
         if entry["failed"]:
             yield {"article_id": entry["id"], "n_sections": 0, "error": rows[0].get("error")}
             continue
-        themes = [r["themes"] if isinstance(r["themes"], list) else
-                  [t for t in r["themes"].split(";") if t] for r in rows]
-        shares = {t: round(sum(t in th for th in themes) / len(rows), 4) for t in THEMES}
-        yield {"article_id": entry["id"], "n_sections": len(rows),
-               **{f"share_{t}": v for t, v in shares.items()},
-               "dominant_themes": [t for t, v in sorted(shares.items(), key=lambda kv: -kv[1])
-                                   if v >= 0.25]}
+        yield summary_of(entry["id"], rows)
 
 
 def _write_summary(output: Path, fmt: str, manifest: _Manifest, path: Path) -> None:

@@ -42,15 +42,20 @@ from pathlib import Path
 from renovml.batch import (
     Spool,
     Task,
+    _batches,
     _expand,
     _input_key,
     _kind_of,
     _record_task,
+    _records_from_jsonl,
     _records_of_file,
+    escape_surrogates,
     init_worker,
+    summary_of,
     tag_tasks,
 )
 from renovml.errors import DependencyError, InputError, RenovmlError
+from renovml.model.artifact import _sha256
 from renovml.themes import THEMES
 
 __all__ = [
@@ -88,8 +93,6 @@ _OWN_FILE = re.compile(r"(part|summary)-\d{5}\.(jsonl|parquet)(\.[0-9a-f]{32}\.t
 #: which makes renovml's many small allocations some 20% slower; a renovml worker's
 #: memory stays flat at about 100 MB without it.
 WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-# A lone surrogate (a file name that is not UTF-8) has no UTF-8 form: JSON-escape it.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: The columns of a data frame of section records: the CLI's CSV columns.
 FRAME_COLUMNS = ["article_id", "section_id", "unit", "start", "end", "text", "themes",
@@ -140,14 +143,6 @@ class Model:
 
             raise ArtifactError(f"{where}: no model artifact there; expected a .joblib file")
         return cls(None if path is None else os.path.abspath(where), _sha256(where), trusted)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _models: dict[Model, object] = {}  # per worker process: loaded once, reused by every task
@@ -319,17 +314,8 @@ def _jsonl_range(span: Span, text_field: str, id_field: str | None) -> Iterator[
     with open(span.path, "rb") as handle:
         handle.seek(span.start)
         data = handle.read(span.end - span.start).decode("utf-8")
-    for line_no, line in enumerate(data.split("\n"), span.first_line):
-        if not line.strip():
-            continue
-        default_id, line_key = f"{span.path}:{line_no}", f"{span.key}:{line_no}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Task(default_id, "error", data=f"line {line_no} is not valid JSON ({exc.msg})",
-                       key=line_key)
-            continue
-        yield _record_task(record, default_id, text_field, id_field, f"line {line_no}", line_key)
+    yield from _records_from_jsonl(data.split("\n"), span.path, span.key, text_field, id_field,
+                                   span.first_line)
 
 
 def _tasks_of(items: Iterable[Task | Span], text_field: str, id_field: str | None
@@ -356,22 +342,11 @@ def _task_of_element(element, position: int) -> Task:
 
 # --- the worker half ------------------------------------------------------------------
 
-def _batches(tasks: Iterable[Task]) -> Iterator[list[Task]]:
-    batch: list[Task] = []
-    for task in tasks:
-        batch.append(task)
-        if len(batch) >= BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _tagged(tasks: Iterable[Task], config: _Config) -> Iterator[tuple[Task, Iterable[dict]]]:
     """(task, records) for every task, in order: renovml.batch's records, once each."""
     with _lock:
         _configure(config)
-        for batch in _batches(tasks):
+        for batch in _batches(tasks, BATCH_SIZE):
             for task, result in zip(batch, tag_tasks(batch)):
                 yield task, (result.records() if isinstance(result, Spool) else result)
 
@@ -389,19 +364,6 @@ def tag_partition(tasks: Iterable[Task], *, model: Model, unit: str = "paragraph
     """
     config = _config(model, unit, thresholds, explain, tokenizer)
     return [list(records) for _, records in _tagged(tasks, config)]
-
-
-def summary_of(article_id: str, records: list[dict]) -> dict:
-    """One input's summary, as ``renovml predict --summary`` writes it: the share of
-    sections per theme and the themes of at least a quarter of them, or its error."""
-    if len(records) == 1 and "error" in records[0]:
-        return {"article_id": article_id, "n_sections": 0, "error": records[0]["error"]}
-    shares = {t: round(sum(t in r["themes"] for r in records) / len(records), 4)
-              for t in THEMES}
-    return {"article_id": article_id, "n_sections": len(records),
-            **{f"share_{t}": v for t, v in shares.items()},
-            "dominant_themes": [t for t, v in sorted(shares.items(), key=lambda kv: -kv[1])
-                                if v >= 0.25]}
 
 
 def section_frame(records: Iterable[dict]):
@@ -589,8 +551,7 @@ def tag_dataframe(ddf, *, text: str = "text", id: str = "id", model=None,
 
 def _render(records: Iterable[dict]) -> Iterator[str]:
     for record in records:
-        yield _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}",
-                             json.dumps(record, ensure_ascii=False)) + "\n"
+        yield escape_surrogates(json.dumps(record, ensure_ascii=False)) + "\n"
 
 
 def _fingerprint(items: list[Task | Span]) -> str:

@@ -803,6 +803,14 @@ def _jsonl(records) -> str:
 def _annotate(args) -> int:
     from renovml import annotate
 
+    inputs = {"select": lambda: args.paths, "export": lambda: [args.tasks],
+              "import": lambda: [args.export]}[args.action]()
+    outputs = [args.output]
+    if args.action == "export" and args.to == "label-studio":
+        outputs.append(str(Path(args.output).with_suffix(".config.xml")))
+    clash = next((o for o in outputs if _same_file(o, inputs)), None)
+    if clash:
+        raise InputError(f"{clash}: is one of this command's inputs; write to another file")
     if args.action == "select":
         import renovml
 
@@ -868,7 +876,14 @@ def _read_tasks(path: str) -> list[dict]:
 def _tune(args) -> int:
     import renovml
     from renovml import annotate
+    from renovml.model.artifact import shipped_model_path
 
+    tuned_from = Path(args.model) if args.model else shipped_model_path()
+    if tuned_from.is_dir():
+        tuned_from = tuned_from / "renovml-themes.joblib"
+    if tuned_from.resolve().parent == Path(args.output).resolve():
+        raise InputError(f"{args.output}: holds the model being tuned; write the tuned model "
+                         "to another directory")
     model = renovml.load(args.model, trusted=args.trusted)
     tuned, report = annotate.tune(model, args.corpus, min_positives=args.min_positives)
     artifact = annotate.save_tuned(tuned, report, args.output)

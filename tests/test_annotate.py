@@ -245,3 +245,35 @@ def test_tune_leaves_thresholds_alone_where_the_labels_agree_with_them(model):
     tuned, report = annotate.tune(model, records, min_positives=1)
     moved = np.abs(tuned.thresholds - model.thresholds)
     assert (moved <= 0.011).all(), report  # the grid's step, at most
+
+
+def test_the_commands_never_write_over_their_inputs(inputs, tmp_path):
+    batch = tmp_path / "batch.jsonl"
+    assert main(["annotate", "select", str(inputs), "-n", "4", "-o", str(batch)]) == 0
+    before = batch.read_bytes()
+    assert main(["annotate", "export", str(batch), "--to", "doccano", "-o", str(batch)]) == 2
+    # the labelling config written beside a Label Studio export may not land on the input
+    config_clash = tmp_path / "batch.config.xml"
+    config_clash.write_text("<View/>", encoding="utf-8")
+    assert main(["annotate", "export", str(config_clash), "--to", "label-studio",
+                 "-o", str(tmp_path / "batch.json")]) == 2
+    assert main(["annotate", "import", str(batch), "--from", "doccano", "-o", str(batch)]) == 2
+    assert main(["annotate", "select", str(batch), "-n", "2", "-o", str(batch)]) == 2
+    assert batch.read_bytes() == before
+    assert config_clash.read_text(encoding="utf-8") == "<View/>"
+
+
+def test_tune_never_writes_over_the_model_it_tunes(tmp_path, capsys):
+    from renovml.model.artifact import shipped_model_path
+
+    shipped = shipped_model_path()
+    before = shipped.read_bytes()
+    corpus = tmp_path / "mine.jsonl"
+    corpus.write_text(json.dumps({"text": "加装电梯三部。", "labels": ["infrastructure"]},
+                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["tune", str(corpus), "-o", str(shipped.parent)]) == 2
+    assert "holds the model being tuned" in capsys.readouterr().err
+    assert shipped.read_bytes() == before
+    mine = tmp_path / "mine-model"
+    assert main(["tune", str(corpus), "-o", str(mine), "--min-positives", "1"]) == 0
+    assert main(["tune", str(corpus), "-o", str(mine), "--model", str(mine), "--trusted"]) == 2

@@ -277,3 +277,13 @@ def test_tune_never_writes_over_the_model_it_tunes(tmp_path, capsys):
     mine = tmp_path / "mine-model"
     assert main(["tune", str(corpus), "-o", str(mine), "--min-positives", "1"]) == 0
     assert main(["tune", str(corpus), "-o", str(mine), "--model", str(mine), "--trusted"]) == 2
+
+
+def test_an_article_exported_twice_is_named(selected, tmp_path):
+    tasks, _ = selected
+    record = annotate.to_doccano(tasks[:1])[0]
+    path = tmp_path / "twice.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (record, record)),
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"record 2: article .* again, first at .*record 1"):
+        annotate.from_doccano(path)

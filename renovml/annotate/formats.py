@@ -114,6 +114,16 @@ def _record(text: str, payload: dict, spans: list[tuple[int, int, list[str]]],
     return normalize_record(record, record["id"])
 
 
+def _unique(records: list[dict], where: str, seen: dict) -> None:
+    """An article exported twice (imported twice into the tool) would be labelled twice:
+    name both places instead of keeping either silently."""
+    article = records[-1]["id"]
+    if article in seen:
+        raise InputError(f"{where}: article {article!r} again, first at {seen[article]}; "
+                         "remove the duplicate task from the tool's project or export")
+    seen[article] = where
+
+
 def _load(path) -> object:
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
@@ -138,7 +148,7 @@ def from_label_studio(path) -> list[dict]:
     if not isinstance(data, list):
         raise InputError(f"{path}: expected a Label Studio JSON export (a list of tasks), "
                          f"got {type(data).__name__}")
-    records = []
+    records, seen = [], {}
     for i, task in enumerate(data):
         where = f"{path}: task {task.get('id', i) if isinstance(task, dict) else i}"
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
@@ -158,6 +168,7 @@ def from_label_studio(path) -> list[dict]:
             start, end = _aligned(text, value, f"{where} region {region.get('id')}")
             spans.append((start, end, list(value.get("labels", []))))
         records.append(_record(text, task["data"].get("renovml"), spans, where))
+        _unique(records, where, seen)
     return records
 
 
@@ -201,7 +212,7 @@ def from_doccano(path) -> list[dict]:
     data = _load(path)
     if isinstance(data, dict):
         data = [data]
-    records = []
+    records, seen = [], {}
     for i, item in enumerate(data):
         where = f"{path}: record {i + 1}"
         if not isinstance(item, dict) or "text" not in item:
@@ -214,4 +225,5 @@ def from_doccano(path) -> list[dict]:
             spans.append((int(entity["start_offset"]), int(entity["end_offset"]),
                           [entity["label"]]))
         records.append(_record(item["text"], item.get("renovml"), spans, where))
+        _unique(records, where, seen)
     return records

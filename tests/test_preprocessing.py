@@ -55,6 +55,15 @@ def test_to_simplified(text_in, expected):
     assert pp.to_simplified(text_in) == expected
 
 
+def test_lone_surrogates_become_replacement_characters():
+    # A JSON record can hold half of a character ("\\ud83d" of an emoji cut short): no
+    # text, and no encoding has it, so the script conversion would fail on it.
+    assert pp.replace_lone_surrogates("老旧\ud83d小区\udfff") == "老旧\ufffd小区\ufffd"
+    assert pp.replace_lone_surrogates("老旧😀小区") == "老旧😀小区"
+    assert pp.clean("老舊\ud800小區改造。") == "老旧\ufffd小区改造。"
+    assert pp.normalize("\udc80加装电梯") == "\ufffd加装电梯"
+
+
 @pytest.mark.parametrize(
     ("text_in", "expected"),
     [

@@ -30,11 +30,22 @@ __all__ = [
     "remove_chrome_lines",
     "remove_metadata_header",
     "remove_related_headlines",
+    "replace_lone_surrogates",
     "strip_html",
     "strip_pinyin_annotations",
     "to_simplified",
     "tidy_lines",
 ]
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """Make each lone surrogate U+FFFD. A JSON record can spell half of a character
+    (``"\\ud83d"``, an emoji cut by a crawler); it is no text, cannot be encoded, and would
+    stop the script conversion."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def strip_html(text: str) -> str:
@@ -259,6 +270,7 @@ def tidy_lines(text: str) -> str:
 
 #: The steps :func:`clean` runs, in order.
 CLEAN_STEPS: tuple[Callable[[str], str], ...] = (
+    replace_lone_surrogates,
     strip_html,
     normalize_whitespace,
     strip_pinyin_annotations,
@@ -298,6 +310,7 @@ def clean(text: str) -> str:
 #: The steps that rewrite text without deciding what belongs to the article: what a
 #: section (a sentence or paragraph given on its own) goes through.
 NORMALIZE_STEPS: tuple[Callable[[str], str], ...] = (
+    replace_lone_surrogates,
     strip_html,
     normalize_whitespace,
     strip_pinyin_annotations,

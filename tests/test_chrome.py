@@ -80,6 +80,18 @@ def test_line_kind(line, kind):
 
 
 @pytest.mark.parametrize("line", [
+    "COPYRIGHT 2024 城市更新网 ALL RIGHTS RESERVED",
+    "powered by 某某建站系统",
+    "All Rights Reſerved 2023",  # long s: re.I matches it to s, so it still counts
+    "京icp备12345678号",
+])
+def test_copyright_in_latin_letters_of_either_case(line):
+    # The Latin phrases are matched apart from the Chinese ones, ignoring case, and only in
+    # a line with a letter they could match: the same lines as one re.I pattern.
+    assert chrome.line_kind(line) == "copyright"
+
+
+@pytest.mark.parametrize("line", [
     "据市住建局介绍，资金来源包括中央补助和地方配套。",
     "记者从市住建局获悉，今年全市计划改造老旧小区120个。",
     "社区工作人员表示，居民可拨打12345热线反映问题。",

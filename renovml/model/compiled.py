@@ -17,8 +17,13 @@ from itertools import chain
 import numpy as np
 
 from renovml.model import inputs as _inputs
-from renovml.model.ngram_keys import char_keys, distinct, prepare
+from renovml.model.ngram_keys import _BITS, char_keys, distinct, prepare
 from renovml.themes import THEMES
+
+try:  # character n-gram scoring in C; built when renovml is installed, optional
+    from renovml.model import _native as NATIVE
+except ImportError:  # no compiler at install time: numpy scores the same numbers, slower
+    NATIVE = None
 
 __all__ = ["CompiledScorer", "compile_classifier"]
 
@@ -48,7 +53,17 @@ class _Part:
         state = dict(self.__dict__)
         state.pop("_word_ids", None)  # rebuilt from ``words`` on first use
         state.pop("_word_codes", None)
+        state.pop("_native", None)
         return state
+
+    @property
+    def native(self) -> _NativeVocabulary | None:
+        """A chars part's vocabulary laid out for the native scorer (built on first use, per
+        process), or None where there is no native scorer or the vocabulary does not fit it."""
+        if "_native" not in self.__dict__:
+            self.__dict__["_native"] = (_NativeVocabulary.of(self) if NATIVE is not None
+                                        and self.kind == "chars" else None)
+        return self.__dict__["_native"]
 
     @property
     def word_codes(self) -> dict[str, int]:
@@ -109,6 +124,79 @@ def _spread(rows, cols, values, inverse, n_distinct):
     return out_rows, cols[index], values[index]
 
 
+class _NativeVocabulary:
+    """A chars part's vocabulary as the native scorer reads it (see ``char_scores`` in
+    ``_native.c``): each character of a feature gets an id 1..k; single characters are
+    found by id; two- and three-character n-grams in a hash table of 8-byte slots (key,
+    whether a longer feature starts with it, column + 1), with the two-character prefix
+    of every three-character feature in the table, so the scorer looks a longer n-gram up
+    only where a feature can start with its prefix."""
+
+    def __init__(self, ids, astral, astral_ids, unigrams, table, bits, value_bits, width,
+                 ngram_range):
+        self.ids, self.astral, self.astral_ids = ids, astral, astral_ids
+        self.unigrams, self.table = unigrams, table
+        self.bits, self.value_bits, self.width = bits, value_bits, width
+        self.ngram_range = ngram_range
+
+    @classmethod
+    def of(cls, part: _Part) -> _NativeVocabulary | None:
+        keys = np.asarray(part.arrays["keys"], dtype=np.int64)
+        columns = np.asarray(part.arrays["column_of"], dtype=np.int64)
+        mask = (1 << _BITS) - 1
+        chars = np.stack([keys >> (2 * _BITS), (keys >> _BITS) & mask, keys & mask])  # +1'd
+        length = (chars > 0).sum(axis=0)
+        codes = np.unique(chars[chars > 0])
+        bits = max(1, len(codes).bit_length())
+        value_bits = max(1, (part.width + 1).bit_length())
+        if len(codes) >= 1 << 16 or 3 * bits + value_bits + 1 > 64 or part.width >= 1 << 30:
+            return None  # too many characters or features to pack: numpy scores this part
+        cid = np.searchsorted(codes, chars).astype(np.uint64) + 1  # id of each (+1'd) char
+        cid[chars == 0] = 0
+        # The characters of a key, first to last, whatever its length.
+        first = np.where(length == 3, cid[0], np.where(length == 2, cid[1], cid[2]))
+        second = np.where(length == 3, cid[1], cid[2])
+        last = cid[2]
+        b = np.uint64(bits)
+        ids = np.zeros(65536, np.uint16)
+        code_points = codes - 1
+        bmp = code_points < 65536
+        ids[code_points[bmp]] = np.arange(1, len(codes) + 1)[bmp]
+        astral = np.ascontiguousarray(code_points[~bmp], dtype=np.uint32)
+        astral_ids = np.ascontiguousarray(np.arange(1, len(codes) + 1)[~bmp], dtype=np.uint16)
+        # Single characters: column + 1, and bit 30 when a two-character entry starts there.
+        unigrams = np.zeros(len(codes) + 1, np.int32)
+        one = length == 1
+        unigrams[last[one].astype(np.int64)] = columns[one] + 1
+        two, three = length == 2, length == 3
+        pair_keys = (first[two] << b) | last[two]
+        prefix_keys = (first[three] << b) | second[three]
+        # Two-character entries: the features, and the prefixes of three-character ones.
+        pairs = np.union1d(pair_keys, prefix_keys)
+        value = np.zeros(len(pairs), np.uint64)
+        value[np.searchsorted(pairs, pair_keys)] = (columns[two] + 1).astype(np.uint64)
+        children = np.isin(pairs, prefix_keys).astype(np.uint64)
+        unigrams[(pairs >> b).astype(np.int64)] |= 1 << 30
+        triple_keys = (((first[three] << b) | second[three]) << b) | last[three]
+        shift = np.uint64(value_bits + 1)
+        packed = np.concatenate([
+            (pairs << shift) | (children << np.uint64(value_bits)) | value,
+            (triple_keys << shift) | (columns[three] + 1).astype(np.uint64)])
+        size = 1 << max(4, (2 * len(packed)).bit_length())  # load factor at most 1/2
+        table = np.zeros(size, np.uint64)
+        NATIVE.fill_table(packed, int(shift), table)
+        return cls(ids, astral, astral_ids, unigrams, table, bits, value_bits, part.width,
+                   tuple(part.ngram_range))
+
+    def scores(self, texts: list[str], rows: np.ndarray, sublinear: bool,
+               out: np.ndarray) -> None:
+        """Add each text's TF-IDF (rows: the idf, then idf times each output's weight, per
+        feature) to ``out``, shape (len(texts), outputs)."""
+        NATIVE.char_scores(texts, *self.ngram_range, self.ids, self.astral, self.astral_ids,
+                           self.unigrams, self.table, self.bits, self.value_bits, self.width,
+                           rows, sublinear, out)
+
+
 _WORD_CODES_MAX = 500_000  # words remembered per part; emptied past this, so memory stays flat
 
 
@@ -117,6 +205,12 @@ class CompiledScorer:
 
     def __init__(self, blocks: list[_Block], coef: np.ndarray, intercept: np.ndarray):
         self.blocks, self.coef, self.intercept = blocks, coef, intercept
+
+    @property
+    def reads_sections_only(self) -> bool:
+        """Whether every feature block reads the section's own text (no heading,
+        neighbours, paragraph or headline), so inputs need no context."""
+        return all(block.texts == "section_texts" for block in self.blocks)
 
     # --- features ----------------------------------------------------------------
     def _part_values(self, part: _Part, texts: list[str]):
@@ -186,7 +280,24 @@ class CompiledScorer:
     def decision_function(self, X) -> np.ndarray:
         """Log-odds of each theme, shape (n, 4)."""
         inputs = _inputs.as_inputs(X)
-        n = len(inputs)
+        return self._decision(len(inputs), lambda name: _TEXTS[name](inputs))
+
+    def clean_section_proba(self, texts: list[str]) -> np.ndarray:
+        """:meth:`predict_proba` of sections given as clean text alone (cut from an
+        :class:`~renovml.Article`), for a scorer that :attr:`reads_sections_only`: no
+        input dicts to build, check and clean again.
+
+        Raises
+        ------
+        ValueError
+            If a feature block reads a section's context.
+        """
+        if not self.reads_sections_only:
+            raise ValueError("this scorer reads the sections' context: use predict_proba")
+        return 1.0 / (1.0 + np.exp(-self._decision(len(texts), lambda name: texts)))
+
+    def _decision(self, n: int, texts_of) -> np.ndarray:
+        """Log-odds of n inputs whose texts, for a block, are ``texts_of(block.texts)``."""
         out = np.tile(self.intercept, (n, 1))
         if not n:
             return out
@@ -194,10 +305,17 @@ class CompiledScorer:
         # is the context of every sentence under it) and hand its score to every input.
         n_themes = len(self.intercept)
         for block in self.blocks:
-            texts_all = _TEXTS[block.texts](inputs)
+            texts_all = texts_of(block.texts)
             texts, inverse = distinct(texts_all)
             scores = np.zeros((len(texts), n_themes))
             for part in block.parts:
+                vocabulary = (part.native if part.kind == "chars" and NATIVE is not None
+                              else None)
+                if vocabulary is not None:
+                    # One pass per text in C: look up, count, weigh, normalise, score.
+                    vocabulary.scores(prepare(texts, part.lowercase), self._rows(part),
+                                      part.sublinear, scores)
+                    continue
                 rows, cols, values = self._part_values(part, texts)
                 cols = cols + part.offset
                 for k in range(n_themes):
@@ -206,6 +324,25 @@ class CompiledScorer:
             scores *= block.weight
             out += scores if len(texts) == n else scores[inverse]
         return out
+
+    def _rows(self, part: _Part) -> np.ndarray:
+        """For the native scorer, one row per feature of the part: its idf, then idf times
+        its weight for each theme (C order); cached per process."""
+        cache = self.__dict__.get("_part_weights")
+        if cache is None or cache.get("coef") is not self.coef:  # coef replaced: rebuild
+            cache = self.__dict__["_part_weights"] = {"coef": self.coef}
+        rows = cache.get(part.offset)
+        if rows is None:
+            idf = np.asarray(part.arrays["idf"], dtype=np.float64)[:, None]
+            weights = self.coef[:, part.offset:part.offset + part.width].T
+            rows = cache[part.offset] = np.ascontiguousarray(
+                np.hstack([idf, idf * weights]), dtype=np.float64)
+        return rows
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_part_weights", None)
+        return state
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each theme, shape (n, 4), columns in the order of THEMES."""

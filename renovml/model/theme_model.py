@@ -274,11 +274,16 @@ class ThemeModel:
                 by_paragraph[s.paragraph].append(s.text)
             prepared.append((article, sentences, paragraphs, by_paragraph))
         direct = unit == "paragraph" and self.paragraph_mode == "direct"
-        inputs = [x for _, _, _, by_p in prepared
-                  for x in with_context(by_p, "paragraph" if direct else "sentence", clean=True)]
         scorer = self.paragraph_scorer if direct else self.scorer
-        all_proba = (scorer.predict_proba(inputs) if inputs
-                     else np.zeros((0, len(self.themes))))
+        if getattr(scorer, "reads_sections_only", False):  # no context to build
+            all_proba = scorer.clean_section_proba(
+                [t for _, _, _, by_p in prepared for p in by_p
+                 for t in (("".join(p),) if direct else p)])
+        else:
+            inputs = [x for _, _, _, by_p in prepared for x in
+                      with_context(by_p, "paragraph" if direct else "sentence", clean=True)]
+            all_proba = (scorer.predict_proba(inputs) if inputs
+                         else np.zeros((0, len(self.themes))))
         sections_of = []
         for article, sentences, paragraphs, _ in prepared:
             sections_of.append(sentences if unit == "sentence" else paragraphs)

@@ -32,8 +32,8 @@ from pathlib import Path
 from renovml.errors import InputError
 from renovml.themes import THEMES
 
-__all__ = ["Spool", "Task", "escape_surrogates", "iter_tasks", "match_glob", "run_tasks",
-           "summary_of", "tag_tasks"]
+__all__ = ["SECTION_FIELDS", "Rendered", "Spool", "Task", "Writer", "escape_surrogates",
+           "iter_tasks", "match_glob", "run_tasks", "summary_of", "tag_tasks"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +86,12 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _walk(top: str, seen_dirs: set[str]) -> Iterator[tuple[str, str | None]]:
-    """(path, None) for the known files below ``top``, sorted, then its subdirectories';
-    (path, message) for a directory that cannot be read. A directory reached twice (a
-    symlink loop, or two links to one place) is walked once."""
+def _walk(top: str, seen_dirs: set[str]) -> Iterator[tuple[str, str | None, str | None]]:
+    """(path, None, real path) for the known files below ``top``, sorted, then its
+    subdirectories'; (path, message, None) for a directory that cannot be read. A directory
+    reached twice (a symlink loop, or two links to one place) is walked once. A file's real
+    path is its directory's and its name unless it is a symlink (then None): no system call
+    per file."""
     real = os.path.realpath(top)
     if real in seen_dirs:
         logger.info("%s: already walked (%s), not walked again", top, real)
@@ -99,7 +101,7 @@ def _walk(top: str, seen_dirs: set[str]) -> Iterator[tuple[str, str | None]]:
         with os.scandir(top) as entries:
             entries = sorted(entries, key=lambda e: e.name)
     except OSError as exc:
-        yield top, f"{top}: directory cannot be read ({_reason(exc)})"
+        yield top, f"{top}: directory cannot be read ({_reason(exc)})", None
         return
     subdirs = []
     for entry in entries:
@@ -110,7 +112,7 @@ def _walk(top: str, seen_dirs: set[str]) -> Iterator[tuple[str, str | None]]:
         if is_dir:
             subdirs.append(entry.path)
         elif Path(entry.name).suffix.lower() in KNOWN_SUFFIXES:
-            yield entry.path, None
+            yield entry.path, None, (None if entry.is_symlink() else os.path.join(real, entry.name))
     for sub in subdirs:
         yield from _walk(sub, seen_dirs)
 
@@ -144,28 +146,37 @@ def match_glob(pattern: str) -> list[str]:
 def _expand(paths: Iterable[str]) -> Iterator[tuple[str, str | None]]:
     """(path, None) for the files named, found below directories, or matched by glob
     patterns, each file once; (path, message) for a directory that cannot be read."""
+    for path, problem, _ in _expand_real(paths):
+        yield path, problem
+
+
+def _expand_real(paths: Iterable[str]) -> Iterator[tuple[str, str | None, str | None]]:
+    """:func:`_expand`'s items with each file's real path (None for ``-`` and problems)."""
     seen_dirs: set[str] = set()
     seen_files: set[str] = set()
 
-    def once(path: str) -> bool:
-        real = os.path.realpath(path)
+    def once(path: str, real: str | None = None) -> str | None:
+        """The file's real path, or None when it was named before."""
+        real = real or os.path.realpath(path)
         if real in seen_files:
             logger.info("%s: named before (%s), tagged once", path, real)
-            return False
+            return None
         seen_files.add(real)
-        return True
+        return real
 
-    def named(path: str) -> Iterator[tuple[str, str | None]]:
+    def named(path: str) -> Iterator[tuple[str, str | None, str | None]]:
         if os.path.isdir(path):
-            for found, problem in _walk(path, seen_dirs):
-                if problem or once(found):
-                    yield found, problem
-        elif once(path):
-            yield path, None  # a missing file becomes an error record downstream
+            for found, problem, real in _walk(path, seen_dirs):
+                if problem:
+                    yield found, problem, None
+                elif real := once(found, real):
+                    yield found, None, real
+        elif real := once(path):
+            yield path, None, real  # a missing file becomes an error record downstream
 
     for raw in paths:
         if raw == "-":
-            yield raw, None
+            yield raw, None, None
         elif os.path.lexists(raw) or not glob.has_magic(raw):
             yield from named(raw)
         else:
@@ -287,7 +298,7 @@ def iter_tasks(paths: Iterable[str], *, text_field: str = "text", id_field: str 
     iterator of Task
         Each with a key unique within the run.
     """
-    for path, problem in _expand(paths):
+    for path, problem, real in _expand_real(paths):
         if path != "-":
             path = os.path.normpath(path)  # ./data/a.txt and data//a.txt are data/a.txt
         if problem:
@@ -297,7 +308,7 @@ def iter_tasks(paths: Iterable[str], *, text_field: str = "text", id_field: str 
             yield from _stdin_tasks(stdin, text_field, id_field)
             continue
         kind = _kind_of(path)
-        key = _input_key(path)
+        key = real or _input_key(path)  # the real path found while expanding
         if not os.path.isfile(path):
             yield Task(path, "error", data=f"{path}: no such file", key=key)
             continue
@@ -559,13 +570,22 @@ def _tag_large(task: Task, article) -> Spool:
     return Spool(path, n)
 
 
-def tag_tasks(tasks: list[Task]) -> list[list[dict] | Spool]:
+def tag_tasks(tasks: list[Task], render: str | None = None) -> list[list[dict] | Spool]:
     """Records for each task, in order: one per section, or a single error record.
 
     The readable articles of the batch go through the model in one pass; a huge
     article (more than ``LARGE_ARTICLE_CHARS`` of clean text) is tagged in chunks and
-    its records come back as a :class:`Spool`.
+    its records come back as a :class:`Spool`. With ``render`` (an output format:
+    jsonl, csv or tsv), each list of records comes back written out, as a
+    :class:`Rendered`.
     """
+    results = _tag_tasks(tasks)
+    if render is None:
+        return results
+    return [r if isinstance(r, Spool) else _render(r, render) for r in results]
+
+
+def _tag_tasks(tasks: list[Task]) -> list[list[dict] | Spool]:
     state = _worker_state
     results: list[list[dict] | Spool | None] = [None] * len(tasks)
     articles, where = [], []
@@ -613,6 +633,70 @@ def escape_surrogates(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+#: The fields of a section record, in the order CSV and TSV output give them.
+SECTION_FIELDS = ["article_id", "section_id", "unit", "start", "end", "text", "themes",
+                  *[f"score_{t}" for t in THEMES], "explain", "error"]
+
+
+class Writer:
+    """Renders records as JSONL, CSV or TSV text, lone surrogates escaped."""
+
+    def __init__(self, fmt: str, fields: list[str]):
+        self.fmt = fmt
+        self.buffer = io.StringIO()
+        if fmt != "jsonl":
+            self.csv = csv.DictWriter(self.buffer, fieldnames=fields, extrasaction="ignore",
+                                      delimiter="," if fmt == "csv" else "\t",
+                                      lineterminator="\n")
+
+    def header(self) -> str:
+        if self.fmt != "jsonl":
+            self.csv.writeheader()
+        return self.take()
+
+    def add(self, record: dict) -> None:
+        if self.fmt == "jsonl":
+            self.buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
+            return
+        row = dict(record)
+        if "themes" in row:
+            row["themes"] = ";".join(row["themes"])
+        if "dominant_themes" in row:
+            row["dominant_themes"] = ";".join(row["dominant_themes"])
+        if "explain" in row:
+            row["explain"] = json.dumps(row["explain"], ensure_ascii=False)
+        self.csv.writerow(row)
+
+    def size(self) -> int:
+        return self.buffer.tell()
+
+    def take(self) -> str:
+        text = escape_surrogates(self.buffer.getvalue())
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        return text
+
+
+@dataclass
+class Rendered:
+    """One input's records written out already (by the worker that tagged it, so the
+    process that writes the output only copies text): ``n`` records, and the error of
+    an input that failed."""
+
+    text: str
+    n: int
+    error: str | None = None
+
+
+def _render(records: list[dict], fmt: str) -> Rendered:
+    """``records`` as the lines of a ``fmt`` output (no header)."""
+    writer = Writer(fmt, SECTION_FIELDS)
+    for record in records:
+        writer.add(record)
+    error = records[0].get("error") if len(records) == 1 else None
+    return Rendered(writer.take(), len(records), error)
+
+
 def summary_of(article_id: str, records: list[dict]) -> dict:
     """One input's summary, as ``renovml predict --summary`` writes it: the share of its
     sections per theme and the themes of at least a quarter of them, or its error."""
@@ -639,7 +723,8 @@ def _batches(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
 
 
 def run_tasks(tasks: Iterable[Task], *, jobs: int, init_args: tuple, model=None,
-              batch_size: int = 16) -> Iterator[tuple[Task, list[dict] | Spool]]:
+              batch_size: int = 16,
+              render: str | None = None) -> Iterator[tuple[Task, list[dict] | Spool]]:
     """Tag tasks in order, in ``jobs`` worker processes (in this process when ``jobs == 1``,
     reusing ``model`` if it is loaded already).
 
@@ -653,12 +738,16 @@ def run_tasks(tasks: Iterable[Task], *, jobs: int, init_args: tuple, model=None,
     model : ThemeModel, optional
     batch_size : int
         Articles that go to the model together.
+    render : str, optional
+        An output format (jsonl, csv, tsv): the workers write the records out, and each
+        comes back as a :class:`Rendered` (a huge article's still as a :class:`Spool`).
 
     Returns
     -------
     iterator of (Task, records)
         Every task exactly once, in order, with its records: a list of dicts (one per
-        section, or a single error record) or a :class:`Spool` for a huge article.
+        section, or a single error record), a :class:`Rendered`, or a :class:`Spool` for
+        a huge article.
 
     Notes
     -----
@@ -673,16 +762,16 @@ def run_tasks(tasks: Iterable[Task], *, jobs: int, init_args: tuple, model=None,
         if jobs <= 1:
             init_worker(*init_args, model=model, spool_dir=spool_dir)
             for batch in _batches(tasks, batch_size):
-                yield from zip(batch, tag_tasks(batch))
+                yield from zip(batch, tag_tasks(batch, render))
             return
-        yield from _run_in_pool(tasks, jobs, init_args, batch_size, spool_dir)
+        yield from _run_in_pool(tasks, jobs, init_args, batch_size, spool_dir, render)
     finally:
         import shutil
 
         shutil.rmtree(spool_dir, ignore_errors=True)
 
 
-def _run_in_pool(tasks, jobs, init_args, batch_size, spool_dir):
+def _run_in_pool(tasks, jobs, init_args, batch_size, spool_dir, render=None):
     window = 4 * jobs
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_pool_worker,
                                initargs=(os.getpid(), spool_dir, *init_args))
@@ -690,7 +779,7 @@ def _run_in_pool(tasks, jobs, init_args, batch_size, spool_dir):
     try:
         pending: deque = deque()
         for batch in _batches(tasks, batch_size):
-            pending.append((batch, pool.submit(tag_tasks, batch)))
+            pending.append((batch, pool.submit(tag_tasks, batch, render)))
             if len(pending) >= window:
                 batch, future = pending.popleft()
                 yield from zip(batch, future.result())

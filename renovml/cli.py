@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import csv
 import glob
-import io
 import json
 import logging
 import os
@@ -18,7 +17,15 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from renovml.batch import KNOWN_SUFFIXES, escape_surrogates, match_glob, summary_of
+from renovml.batch import (
+    KNOWN_SUFFIXES,
+    SECTION_FIELDS,
+    Rendered,
+    Spool,
+    Writer,
+    match_glob,
+    summary_of,
+)
 from renovml.errors import InputError, RenovmlError
 from renovml.themes import THEMES
 
@@ -26,8 +33,6 @@ __all__ = ["build_parser", "main"]
 
 logger = logging.getLogger("renovml")
 
-SECTION_FIELDS = ["article_id", "section_id", "unit", "start", "end", "text", "themes",
-                  *[f"score_{t}" for t in THEMES], "explain", "error"]
 SUMMARY_FIELDS = ["article_id", "n_sections", *[f"share_{t}" for t in THEMES],
                   "dominant_themes", "error"]
 
@@ -190,45 +195,6 @@ def _format_of(path: str | None, explicit: str | None) -> str:
         return explicit
     suffix = Path(path).suffix.lower() if path else ""
     return {".csv": "csv", ".tsv": "tsv"}.get(suffix, "jsonl")
-
-
-class _Writer:
-    """Renders records as JSONL, CSV or TSV text, lone surrogates escaped."""
-
-    def __init__(self, fmt: str, fields: list[str]):
-        self.fmt = fmt
-        self.buffer = io.StringIO()
-        if fmt != "jsonl":
-            self.csv = csv.DictWriter(self.buffer, fieldnames=fields, extrasaction="ignore",
-                                      delimiter="," if fmt == "csv" else "\t",
-                                      lineterminator="\n")
-
-    def header(self) -> str:
-        if self.fmt != "jsonl":
-            self.csv.writeheader()
-        return self.take()
-
-    def add(self, record: dict) -> None:
-        if self.fmt == "jsonl":
-            self.buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
-            return
-        row = dict(record)
-        if "themes" in row:
-            row["themes"] = ";".join(row["themes"])
-        if "dominant_themes" in row:
-            row["dominant_themes"] = ";".join(row["dominant_themes"])
-        if "explain" in row:
-            row["explain"] = json.dumps(row["explain"], ensure_ascii=False)
-        self.csv.writerow(row)
-
-    def size(self) -> int:
-        return self.buffer.tell()
-
-    def take(self) -> str:
-        text = escape_surrogates(self.buffer.getvalue())
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        return text
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -401,7 +367,7 @@ class _RunOutput:
 
     def __init__(self, args, fmt: str):
         self.fmt, self.unit = fmt, args.unit
-        self.writer = _Writer(fmt, SECTION_FIELDS)
+        self.writer = Writer(fmt, SECTION_FIELDS)
         self.done: dict[str, bool] = {}  # key -> failed, for inputs an earlier run finished
         self.fd = self.manifest_handle = None
         self.stream = None
@@ -449,17 +415,21 @@ class _RunOutput:
             self.manifest.rewrite(self.manifest.header(self.fmt, self.unit, self.offset), [])
         self.manifest_handle = open(self.manifest.path, "a", encoding="utf-8")
 
-    def write(self, task, records: Iterable[dict]) -> tuple[int, str | None]:
-        """Write one input's records, then its manifest line. Returns (number of records,
-        error message or None)."""
-        n, error = 0, None
-        for record in records:
-            self.writer.add(record)
-            n += 1
-            error = record.get("error") if n == 1 else None
-            if self.writer.size() > 1 << 20:
-                self._emit(self.writer.take())
-        self._emit(self.writer.take())
+    def write(self, task, records: Rendered | Iterable[dict]) -> tuple[int, str | None]:
+        """Write one input's records (rendered by a worker already, or records), then its
+        manifest line. Returns (number of records, error message or None)."""
+        if isinstance(records, Rendered):
+            n, error = records.n, records.error
+            self._emit(records.text)
+        else:
+            n, error = 0, None
+            for record in records:
+                self.writer.add(record)
+                n += 1
+                error = record.get("error") if n == 1 else None
+                if self.writer.size() > 1 << 20:
+                    self._emit(self.writer.take())
+            self._emit(self.writer.take())
         if self.manifest_handle is not None:
             self.manifest_handle.write(json.dumps(
                 {"key": task.key, "id": task.article_id, "n": n, "failed": error is not None,
@@ -516,7 +486,7 @@ def _write_summary(output: Path, fmt: str, manifest: _Manifest, path: Path) -> N
 def _write_summaries(summaries: Iterable[dict], path: Path) -> None:
     sfmt = _format_of(str(path), None)
     tmp = path.with_name(path.name + ".part")
-    writer = _Writer(sfmt, SUMMARY_FIELDS)
+    writer = Writer(sfmt, SUMMARY_FIELDS)
     with open(tmp, "w", encoding="utf-8", newline="") as handle:
         handle.write(writer.header())
         for summary in summaries:
@@ -606,10 +576,12 @@ def _predict_locked(args, fmt, out, tqdm, iter_tasks, run_tasks) -> int:
             logger.info("resuming: %d inputs already in %s", len(out.done), where)
         tasks = pending(iter_tasks(args.paths, text_field=args.text_field,
                                    id_field=args.id_field))
-        results = run_tasks(tasks, jobs=args.jobs, init_args=init_args, model=model)
+        # Workers write the records out as text: this process only copies it to the file.
+        results = run_tasks(tasks, jobs=args.jobs, init_args=init_args, model=model,
+                            render=fmt)
         for task, result in results:
-            records = result if isinstance(result, list) else result.records()
-            n, error = out.write(task, records)
+            n, error = out.write(task, result.records() if isinstance(result, Spool)
+                                 else result)
             if error is not None:
                 counts["failed"] += 1
                 failures.append((task.article_id, error))

@@ -67,3 +67,15 @@ def test_deeply_nested_html_gives_text(depth):
 ])
 def test_unclosed_markup_runs_to_the_end(page, expected):
     assert renovml.clean(page) == expected
+
+
+@pytest.mark.parametrize("kind", sorted(ADVERSARIAL))
+def test_scoring_is_linear(kind):
+    # The model scores a section's text in one pass (in C where built): no text made to
+    # collide in its tables or to repeat n-grams may make it super-linear.
+    scorer = renovml.load().scorer
+    small, large = ADVERSARIAL[kind](10_000), ADVERSARIAL[kind](100_000)
+    score = scorer.clean_section_proba
+    t_small, t_large = _seconds(lambda t: score([t]), small), _seconds(lambda t: score([t]), large)
+    assert t_large <= FLOOR or t_large <= MAX_RATIO * max(t_small, 1e-4), (
+        f"{kind}: {t_small:.4f}s -> {t_large:.4f}s")

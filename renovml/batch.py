@@ -369,6 +369,9 @@ def _records_of_file(path: str, key: str, kind: str, text_field: str, id_field: 
 # --- the work done for each task, in a worker process -------------------------
 
 _worker_state: dict = {}
+# The parent's loaded model while its pool runs: a worker forked from it (the start method
+# on Linux) takes the model as it is, tables built, instead of loading the file again.
+_inherited: dict = {}
 
 
 @dataclass(frozen=True)
@@ -430,7 +433,9 @@ def _init_pool_worker(parent_pid: int, spool_dir: str, *init_args) -> None:
         os._exit(1)
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True,
                      name="renovml-orphan-watch").start()
-    init_worker(*init_args, spool_dir=spool_dir)
+    inherited = _inherited.get("model")  # only set in a worker forked from the parent
+    model = inherited[2] if inherited and inherited[:2] == tuple(init_args[:2]) else None
+    init_worker(*init_args, spool_dir=spool_dir, model=model)
 
 
 def _clean_in_blocks(lines: Iterable[str], article_id: str):
@@ -736,6 +741,8 @@ def run_tasks(tasks: Iterable[Task], *, jobs: int, init_args: tuple, model=None,
         The arguments of :func:`init_worker`: model path, trusted, unit, thresholds,
         explain, tokenizer backend.
     model : ThemeModel, optional
+        The model ``init_args`` name, loaded already: used in this process, and by workers
+        forked from it.
     batch_size : int
         Articles that go to the model together.
     render : str, optional
@@ -764,15 +771,20 @@ def run_tasks(tasks: Iterable[Task], *, jobs: int, init_args: tuple, model=None,
             for batch in _batches(tasks, batch_size):
                 yield from zip(batch, tag_tasks(batch, render))
             return
-        yield from _run_in_pool(tasks, jobs, init_args, batch_size, spool_dir, render)
+        yield from _run_in_pool(tasks, jobs, init_args, batch_size, spool_dir, render, model)
     finally:
         import shutil
 
         shutil.rmtree(spool_dir, ignore_errors=True)
 
 
-def _run_in_pool(tasks, jobs, init_args, batch_size, spool_dir, render=None):
+def _run_in_pool(tasks, jobs, init_args, batch_size, spool_dir, render=None, model=None):
+    import multiprocessing
+
     window = 4 * jobs
+    if model is not None and multiprocessing.get_start_method() == "fork":
+        model.warm_up()  # tables built once here, before the workers fork, not in each
+        _inherited["model"] = (init_args[0], init_args[1], model)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_pool_worker,
                                initargs=(os.getpid(), spool_dir, *init_args))
     finished = False
@@ -788,6 +800,7 @@ def _run_in_pool(tasks, jobs, init_args, batch_size, spool_dir, render=None):
             yield from zip(batch, future.result())
         finished = True
     finally:
+        _inherited.clear()
         if finished:
             pool.shutdown(wait=True)
         else:  # stopped early: do not wait for work nobody will read

@@ -664,3 +664,51 @@ def test_tag_chunks_equals_tag(tiny_model, chunk):
                 article, unit, chunk_paragraphs=chunk) for s in part]
             assert parts == whole
 
+
+
+# --- 6. workers -----------------------------------------------------------------------
+
+def test_forked_workers_take_the_parents_model_instead_of_loading_it(tmp_path, monkeypatch):
+    """--jobs N: the parent loaded the model already; workers forked from it use that copy
+    (its tables built once, before the fork) rather than reading the file N more times."""
+    import multiprocessing
+
+    import renovml
+    import renovml.batch as batch
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("workers are not forked here: each loads the model itself")
+    paths = _articles(tmp_path / "in", 6)
+    out_one, out_two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert main(["predict", str(tmp_path / "in"), "-o", str(out_one), "-q", "--jobs", "1"]) == 0
+    model = renovml.load()
+
+    def no_second_load(*args, **kwargs):
+        raise AssertionError("a worker loaded the model file again")
+
+    monkeypatch.setattr(renovml, "load", no_second_load)  # what a forked worker inherits
+    init_args = (None, False, "paragraph", {}, 0, "jieba")
+    tasks = list(batch.iter_tasks([str(p) for p in paths]))
+    results = list(batch.run_tasks(tasks, jobs=2, init_args=init_args, model=model,
+                                   batch_size=2, render="jsonl"))
+    assert [t.key for t, _ in results] == [t.key for t in tasks]
+    out_two.write_text("".join(r.text for _, r in results), encoding="utf-8")
+    assert _jsonl(out_two) == _jsonl(out_one)
+    assert not batch._inherited  # nothing of this run is left for the next pool
+
+
+def test_workers_load_their_own_model_when_the_inherited_one_is_for_another_path(
+        tmp_path, tiny_model, monkeypatch):
+    """A model left for another path (or trust) is not taken by a worker."""
+    import renovml.batch as batch
+
+    paths = _articles(tmp_path / "in", 4)
+    init_args = (None, False, "paragraph", {}, 0, "jieba")
+    tasks = list(batch.iter_tasks([str(p) for p in paths]))
+    shipped = list(batch.run_tasks(tasks, jobs=1, init_args=init_args, render="jsonl"))
+    monkeypatch.setitem(batch._inherited, "model", ("another.joblib", False, tiny_model))
+    pooled = list(batch.run_tasks(tasks, jobs=2, init_args=init_args, render="jsonl"))
+    assert [r.text for _, r in pooled] == [r.text for _, r in shipped]
+    tiny = list(batch.run_tasks(tasks, jobs=1, init_args=init_args, model=tiny_model,
+                                render="jsonl"))
+    assert [r.text for _, r in tiny] != [r.text for _, r in shipped]  # the check can fail

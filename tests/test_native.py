@@ -230,3 +230,16 @@ def test_vectorizer_reference_agrees_on_the_prepared_text(corpus_sentences):
     analyse = ref.build_analyzer()
     for text, prepared in zip(texts, prepare(texts, True)):
         assert "".join(analyse(text)) == prepared
+
+
+def test_a_missing_extension_is_said_once_and_numpy_scores(shipped, monkeypatch):
+    monkeypatch.setattr(compiled, "NATIVE", None)
+    monkeypatch.setattr(compiled, "_NATIVE_MISSING", "No module named 'renovml.model._native'")
+    monkeypatch.setattr(compiled, "_warned", False)
+    with pytest.warns(RuntimeWarning, match="native scorer did not import .*No module named"):
+        first = shipped.scorer.predict_proba(["加装电梯"])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once: a second call is quiet
+        assert np.array_equal(shipped.scorer.predict_proba(["加装电梯"]), first)

@@ -22,8 +22,27 @@ from renovml.themes import THEMES
 
 try:  # character n-gram scoring in C; built when renovml is installed, optional
     from renovml.model import _native as NATIVE
-except ImportError:  # no compiler at install time: numpy scores the same numbers, slower
+
+    _NATIVE_MISSING = None
+except ImportError as exc:  # no compiler at install time: numpy scores the same, slower
     NATIVE = None
+    _NATIVE_MISSING = str(exc)
+_warned = False
+
+
+def _warn_native_missing() -> None:
+    """Say once per process that scoring runs without the native scorer, and why."""
+    global _warned
+    if _NATIVE_MISSING is None or _warned:
+        return
+    _warned = True
+    import warnings
+
+    warnings.warn(
+        f"renovml's native scorer did not import ({_NATIVE_MISSING}): scoring with numpy "
+        "instead, the same numbers, slower. Install renovml where a C compiler and Python's "
+        "headers are at hand (pip install .), and run it from outside its source tree, "
+        "whose renovml/ folder holds no compiled module.", RuntimeWarning, stacklevel=3)
 
 __all__ = ["CompiledScorer", "compile_classifier"]
 
@@ -309,6 +328,8 @@ class CompiledScorer:
             texts, inverse = distinct(texts_all)
             scores = np.zeros((len(texts), n_themes))
             for part in block.parts:
+                if part.kind == "chars" and NATIVE is None:
+                    _warn_native_missing()
                 vocabulary = (part.native if part.kind == "chars" and NATIVE is not None
                               else None)
                 if vocabulary is not None:

@@ -643,6 +643,10 @@ SECTION_FIELDS = ["article_id", "section_id", "unit", "start", "end", "text", "t
                   *[f"score_{t}" for t in THEMES], "explain", "error"]
 
 
+# json.dumps(x, ensure_ascii=False) builds an encoder per call; one is enough.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 class Writer:
     """Renders records as JSONL, CSV or TSV text, lone surrogates escaped."""
 
@@ -661,7 +665,7 @@ class Writer:
 
     def add(self, record: dict) -> None:
         if self.fmt == "jsonl":
-            self.buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.buffer.write(_JSON.encode(record) + "\n")
             return
         row = dict(record)
         if "themes" in row:

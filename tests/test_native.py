@@ -186,6 +186,21 @@ def test_bad_arguments_raise_instead_of_reading_out_of_bounds(shipped):
         frozen = np.zeros((1, 4))
         frozen.flags.writeable = False
         call(out=frozen)
+    with pytest.raises(ValueError, match="bit widths"):
+        call(bits=0x55555556)  # 3 * bits would overflow an int
+    with pytest.raises(ValueError, match="out: expected items of type 'd'"):
+        call(out=np.zeros((1, 4), dtype=np.int64))
+    with pytest.raises(ValueError, match="ids: expected items of type 'H'"):
+        call(ids=v.ids.astype(np.float16))
+    with pytest.raises(ValueError, match="ids: expected items of type 'H'"):
+        call(ids=v.ids.astype(">u2"))
+    with pytest.raises(ValueError, match="table: expected items"):
+        call(table=v.table.view(np.float64))
+    # A table with no empty slot: a lookup gives up after one round of probes.
+    full = np.full(16, (1 << 62) | 1, dtype=np.uint64)
+    out[:] = 0
+    call(table=full, low=2, high=3)
+    assert not out.any()
     with pytest.raises(ValueError, match="same key"):
         native.fill_table(np.array([5 << 3, 5 << 3], dtype=np.uint64), 3,
                           np.zeros(8, np.uint64))
@@ -203,6 +218,41 @@ def test_pickled_scorer_holds_no_native_layout(shipped):
     assert all("_native" not in p.__dict__ for b in restored.blocks for p in b.parts)
     np.testing.assert_array_equal(restored.predict_proba(["老旧小区改造"]),
                                   scorer.predict_proba(["老旧小区改造"]))
+
+
+def test_arrays_cannot_change_in_place_and_replaced_ones_are_seen(shipped):
+    # Tables and weight rows are built from the arrays once: an edit in place would go
+    # unseen, so it is refused; a replaced array is noticed.
+    scorer = pickle.loads(pickle.dumps(shipped.scorer))
+    part = scorer.blocks[0].parts[0]
+    with pytest.raises(ValueError, match="read-only"):
+        scorer.coef[1, :] = 0
+    with pytest.raises(ValueError, match="read-only"):
+        part.arrays["idf"][0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        part.arrays["keys"][0] = 1
+    text = ["老旧小区加装电梯，资金到位。"]
+    before = scorer.predict_proba(text)
+    idf = part.arrays["idf"].copy()
+    idf[::2] = 1.0  # not a uniform scale, which the normalisation would cancel
+    part.arrays = {**part.arrays, "idf": idf}
+    assert not np.allclose(scorer.predict_proba(text), before)
+    keys = part.arrays["keys"].copy()
+    keys[np.searchsorted(keys, ord("梯") + 1)] = ord("丁") + 1  # another character, same column
+    keys.sort()
+    part.arrays = {**part.arrays, "keys": keys}
+    assert part.native is not None
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(compiled, "NATIVE", None)
+        expected = scorer.predict_proba(text)
+    np.testing.assert_allclose(scorer.predict_proba(text), expected, rtol=0, atol=1e-12)
+
+
+def test_lone_surrogates_in_clean_text_score_alike_on_both_paths(shipped, monkeypatch):
+    texts = [{"text": "老旧小区\ud83d改造", "clean": True}, {"text": "\udfff", "clean": True}]
+    np.testing.assert_allclose(shipped.scorer.predict_proba(texts),
+                               _numpy_proba(shipped.scorer, texts, monkeypatch),
+                               rtol=0, atol=1e-12)
 
 
 def test_weight_rows_follow_a_replaced_coefficient_matrix(shipped):

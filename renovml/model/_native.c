@@ -19,15 +19,39 @@
 #include <string.h>
 
 
+/* Struct type codes of the integer types by size, whatever the platform calls them. */
+#define U64 "LQ"
+#define U32 "IL"
+#define I32 "il"
+
 static inline uint64_t slot_of(uint64_t key, uint64_t mask) {
     return ((key * 0x9E3779B97F4A7C15ULL) >> 17) & mask;
 }
 
-/* Fetch a contiguous buffer of the given item size and count (count < 0: any count). */
+/* Whether a buffer's struct format is one native-order item of one of the type codes in
+ * `codes` (its size is checked apart: 'L' is 8 bytes here, 4 on Windows). */
+static int format_is(const char *format, const char *codes) {
+    if (format == NULL) return 0;
+    const uint16_t probe = 1;
+    const int little = *(const unsigned char *)&probe == 1;
+    if (*format == '@' || *format == '=' || *format == (little ? '<' : '>')
+            || (!little && *format == '!'))
+        format++;
+    return format[0] != '\0' && format[1] == '\0' && strchr(codes, format[0]) != NULL;
+}
+
+/* Fetch a contiguous buffer of the given item type and count (count < 0: any count).
+ * `codes`: the struct type codes accepted ("d" float64, "H" uint16, "i"/"l" int32...). */
 static int get_buffer(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t itemsize,
-                      Py_ssize_t count, const char *name) {
+                      Py_ssize_t count, const char *name, const char *codes) {
     if (PyObject_GetBuffer(obj, view, (writable ? PyBUF_WRITABLE : 0) | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
         return -1;
+    if (!format_is(view->format, codes)) {
+        PyErr_Format(PyExc_ValueError, "%s: expected items of type '%s', got '%s'", name, codes,
+                     view->format ? view->format : "B");
+        PyBuffer_Release(view);
+        return -1;
+    }
     if (view->itemsize != itemsize || (count >= 0 && view->len != count * itemsize)) {
         PyErr_Format(PyExc_ValueError, "%s: expected %zd items of %zd bytes, got %zd bytes of %zd",
                      name, count, itemsize, view->len, view->itemsize);
@@ -49,8 +73,8 @@ static PyObject *fill_table(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_buffer entries, table;
-    if (get_buffer(entries_obj, &entries, 0, 8, -1, "entries") < 0) return NULL;
-    if (get_buffer(table_obj, &table, 1, 8, -1, "table") < 0) { PyBuffer_Release(&entries); return NULL; }
+    if (get_buffer(entries_obj, &entries, 0, 8, -1, "entries", U64) < 0) return NULL;
+    if (get_buffer(table_obj, &table, 1, 8, -1, "table", U64) < 0) { PyBuffer_Release(&entries); return NULL; }
     PyObject *result = NULL;
     Py_ssize_t n = entries.len / 8, size = table.len / 8;
     if (size < 2 * n || size == 0 || (size & (size - 1))) {
@@ -83,14 +107,16 @@ done:
     return result;
 }
 
-/* The packed slot of key, or 0 when the key is not in the table. */
+/* The packed slot of key, or 0 when the key is not in the table (at most a whole round
+ * of probes: a table handed in without an empty slot cannot loop for ever). */
 static inline uint64_t lookup(const uint64_t *t, uint64_t mask, int shift, uint64_t key) {
     uint64_t s = slot_of(key, mask);
-    for (;;) {
+    for (uint64_t probes = 0; probes <= mask; probes++) {
         uint64_t found = t[s];
         if (found == 0 || found >> shift == key) return found;
         s = (s + 1) & mask;
     }
+    return 0;
 }
 
 /* char_scores(texts: list[str], low, high, ids: uint16[65536], astral: uint32[a],
@@ -125,7 +151,8 @@ static PyObject *char_scores(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "ngram range must lie within (1, 3)");
         return NULL;
     }
-    if (bits < 1 || value_bits < 1 || 3 * bits + value_bits + 1 > 64 || n_features <= 0
+    if (bits < 1 || bits > 21 || value_bits < 1 || value_bits > 62
+            || 3 * bits + value_bits + 1 > 64 || n_features <= 0
             || n_features >= ((Py_ssize_t)1 << value_bits) || n_features >= (1 << 30)) {
         PyErr_SetString(PyExc_ValueError, "the vocabulary's bit widths do not fit 64 bits");
         return NULL;
@@ -134,33 +161,34 @@ static PyObject *char_scores(PyObject *self, PyObject *args) {
     Py_buffer ids, astral, astral_ids, uni, table, w, out;
     int got = 0;
     PyObject *result = NULL;
-    int32_t *counts = NULL, *touched = NULL;
+    int64_t *counts = NULL;  /* 64 bits: a text of billions of one character cannot wrap */
+    int32_t *touched = NULL;
     double *acc = NULL;
-    if (get_buffer(ids_obj, &ids, 0, 2, 65536, "ids") < 0) goto done;
+    if (get_buffer(ids_obj, &ids, 0, 2, 65536, "ids", "H") < 0) goto done;
     got = 1;
-    if (get_buffer(astral_obj, &astral, 0, 4, -1, "astral") < 0) goto done;
+    if (get_buffer(astral_obj, &astral, 0, 4, -1, "astral", U32) < 0) goto done;
     got = 2;
     Py_ssize_t n_astral = astral.len / 4;
-    if (get_buffer(astral_ids_obj, &astral_ids, 0, 2, n_astral, "astral_ids") < 0) goto done;
+    if (get_buffer(astral_ids_obj, &astral_ids, 0, 2, n_astral, "astral_ids", "H") < 0) goto done;
     got = 3;
-    if (get_buffer(uni_obj, &uni, 0, 4, -1, "unigrams") < 0) goto done;
+    if (get_buffer(uni_obj, &uni, 0, 4, -1, "unigrams", I32) < 0) goto done;
     got = 4;
     Py_ssize_t n_ids = uni.len / 4;  /* k + 1 */
-    if (get_buffer(table_obj, &table, 0, 8, -1, "table") < 0) goto done;
+    if (get_buffer(table_obj, &table, 0, 8, -1, "table", U64) < 0) goto done;
     got = 5;
     Py_ssize_t size = table.len / 8;
     if (size == 0 || (size & (size - 1))) {
         PyErr_SetString(PyExc_ValueError, "table size must be a power of two");
         goto done;
     }
-    if (get_buffer(w_obj, &w, 0, 8, -1, "rows") < 0) goto done;
+    if (get_buffer(w_obj, &w, 0, 8, -1, "rows", "d") < 0) goto done;
     got = 6;
     if (w.len % (n_features * 8) || w.len / 8 / n_features < 2) {
         PyErr_SetString(PyExc_ValueError, "rows must be n_features x (1 + n_outputs)");
         goto done;
     }
     Py_ssize_t stride = w.len / 8 / n_features, m = stride - 1;
-    if (get_buffer(out_obj, &out, 1, 8, n_texts * m, "out") < 0) goto done;
+    if (get_buffer(out_obj, &out, 1, 8, n_texts * m, "out", "d") < 0) goto done;
     got = 7;
 
     const uint16_t *idv = ids.buf, *aidv = astral_ids.buf;
@@ -174,7 +202,7 @@ static PyObject *char_scores(PyObject *self, PyObject *args) {
     const int shift = value_bits + 1;
     double tf_of[64];  /* tf of the small counts, computed once */
     for (int c = 1; c < 64; c++) tf_of[c] = sublinear ? log((double)c) + 1.0 : (double)c;
-    counts = PyMem_Calloc(n_features, sizeof(int32_t));
+    counts = PyMem_Calloc(n_features, sizeof(int64_t));
     acc = PyMem_Calloc(m, sizeof(double));
     Py_ssize_t touched_cap = 0;
     if (!counts || !acc) { PyErr_NoMemory(); goto done; }
@@ -258,7 +286,7 @@ static PyObject *char_scores(PyObject *self, PyObject *args) {
         for (Py_ssize_t k = 0; k < m; k++) acc[k] = 0.0;
         for (Py_ssize_t i = 0; i < n_touched; i++) {
             int32_t col = touched[i];
-            int32_t c = counts[col];
+            int64_t c = counts[col];  /* at least 1 */
             counts[col] = 0;
             double tf = c < 64 ? tf_of[c] : (sublinear ? log((double)c) + 1.0 : (double)c);
             const double *row = wv + (Py_ssize_t)col * stride;

@@ -79,10 +79,13 @@ class _Part:
     def native(self) -> _NativeVocabulary | None:
         """A chars part's vocabulary laid out for the native scorer (built on first use, per
         process), or None where there is no native scorer or the vocabulary does not fit it."""
-        if "_native" not in self.__dict__:
-            self.__dict__["_native"] = (_NativeVocabulary.of(self) if NATIVE is not None
-                                        and self.kind == "chars" else None)
-        return self.__dict__["_native"]
+        built = self.__dict__.get("_native")
+        keys, columns = self.arrays.get("keys"), self.arrays.get("column_of")
+        if built is None or built[0] is not keys or built[1] is not columns:  # new arrays
+            vocabulary = (_NativeVocabulary.of(self) if NATIVE is not None
+                          and self.kind == "chars" else None)
+            built = self.__dict__["_native"] = (keys, columns, vocabulary)
+        return built[2]
 
     @property
     def word_codes(self) -> dict[str, int]:
@@ -141,6 +144,12 @@ def _spread(rows, cols, values, inverse, n_distinct):
     within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     index = first + within
     return out_rows, cols[index], values[index]
+
+
+def _read_only(array) -> np.ndarray:
+    array = np.asarray(array)
+    array.flags.writeable = False
+    return array
 
 
 class _NativeVocabulary:
@@ -224,6 +233,7 @@ class CompiledScorer:
 
     def __init__(self, blocks: list[_Block], coef: np.ndarray, intercept: np.ndarray):
         self.blocks, self.coef, self.intercept = blocks, coef, intercept
+        self._freeze()
 
     @property
     def reads_sections_only(self) -> bool:
@@ -348,22 +358,46 @@ class CompiledScorer:
 
     def _rows(self, part: _Part) -> np.ndarray:
         """For the native scorer, one row per feature of the part: its idf, then idf times
-        its weight for each theme (C order); cached per process."""
-        cache = self.__dict__.get("_part_weights")
-        if cache is None or cache.get("coef") is not self.coef:  # coef replaced: rebuild
-            cache = self.__dict__["_part_weights"] = {"coef": self.coef}
-        rows = cache.get(part.offset)
-        if rows is None:
-            idf = np.asarray(part.arrays["idf"], dtype=np.float64)[:, None]
+        its weight for each theme (C order); cached per process, rebuilt when ``coef`` or
+        the part's idf is replaced (both are read-only, so they cannot change in place)."""
+        cache = self.__dict__.setdefault("_part_weights", {})
+        idf = part.arrays["idf"]
+        built = cache.get(part.offset)
+        if built is None or built[0] is not self.coef or built[1] is not idf:
+            column = np.asarray(idf, dtype=np.float64)[:, None]
             weights = self.coef[:, part.offset:part.offset + part.width].T
-            rows = cache[part.offset] = np.ascontiguousarray(
-                np.hstack([idf, idf * weights]), dtype=np.float64)
-        return rows
+            rows = np.ascontiguousarray(np.hstack([column, column * weights]), dtype=np.float64)
+            built = cache[part.offset] = (self.coef, idf, rows)
+        return built[2]
+
+    @property
+    def coef(self) -> np.ndarray:
+        """The weights, shape (themes, features); read-only (set a new array to change them)."""
+        return self._coef
+
+    @coef.setter
+    def coef(self, value) -> None:
+        self._coef = _read_only(value)
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_part_weights", None)
         return state
+
+    def __setstate__(self, state) -> None:
+        if "coef" in state:  # a scorer pickled before coef became a property
+            state["_coef"] = state.pop("coef")
+        self.__dict__.update(state)
+        self._freeze()
+
+    def _freeze(self) -> None:
+        """Make every array read-only. Tables and weight rows are built from them once per
+        process: an edit in place would go unseen, so an edit must replace the array."""
+        self._coef = _read_only(self._coef)
+        self.intercept = _read_only(self.intercept)
+        for block in self.blocks:
+            for part in block.parts:
+                part.arrays = {k: _read_only(v) for k, v in part.arrays.items()}
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each theme, shape (n, 4), columns in the order of THEMES."""

@@ -33,7 +33,10 @@ def char_keys(texts: list[str], ngram_range: tuple[int, int]) -> tuple[np.ndarra
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     if not len(texts) or not lengths.sum():
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
+    # surrogatepass: a lone surrogate (in text given as clean) is a code point like any other,
+    # as the native scorer reads it.
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"),
+                          dtype=np.uint32).astype(np.int64) + 1
     ends = np.cumsum(lengths)
     doc_of = np.repeat(np.arange(len(texts)), lengths)
     end_of = ends[doc_of]  # where each position's text ends

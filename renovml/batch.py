@@ -187,6 +187,17 @@ def _expand_real(paths: Iterable[str]) -> Iterator[tuple[str, str | None, str | 
                 yield from named(match)
 
 
+def _display_path(path: str) -> str:
+    """A file's path as ids show it: ``./data/a.txt``, ``data//a.txt`` and
+    ``data/../data/a.txt`` are ``data/a.txt``; but a path whose ``..`` steps back over a
+    symlink stays as given: past the link, ``link/../a.txt`` is not ``a.txt``, and the
+    shortened path would name, and open, another file."""
+    norm = os.path.normpath(path)
+    if ".." not in path.replace("\\", "/").split("/"):
+        return norm
+    return norm if os.path.realpath(norm) == os.path.realpath(path) else path
+
+
 def _input_key(path: str) -> str:
     return path if path == "-" else os.path.realpath(path)
 
@@ -300,7 +311,7 @@ def iter_tasks(paths: Iterable[str], *, text_field: str = "text", id_field: str 
     """
     for path, problem, real in _expand_real(paths):
         if path != "-":
-            path = os.path.normpath(path)  # ./data/a.txt and data//a.txt are data/a.txt
+            path = _display_path(path)
         if problem:
             yield Task(path, "error", data=problem, key=_input_key(path))
             continue

@@ -43,6 +43,7 @@ from renovml.batch import (
     Spool,
     Task,
     _batches,
+    _display_path,
     _expand,
     _input_key,
     _kind_of,
@@ -284,7 +285,7 @@ def plan_partitions(paths: Iterable[str], *, blocksize: int = DEFAULT_BLOCKSIZE
         if path == "-":
             raise InputError("'-' (standard input) cannot be read on a cluster; "
                              "expected files, directories or glob patterns")
-        path = os.path.normpath(path)
+        path = _display_path(path)
         key = _input_key(path)
         if problem:
             add(Task(path, "error", data=problem, key=key), 0)

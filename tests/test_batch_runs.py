@@ -417,6 +417,28 @@ def test_symlink_loops_are_walked_once(tmp_path, as_glob):
     assert sorted(Path(i).name for i in ids) == ["one.txt", "two.txt"]
 
 
+def test_a_path_through_dot_dot_past_a_symlink_reads_the_file_it_names(tmp_path, monkeypatch):
+    """Why: link/../f.txt was shortened to f.txt as text, so another file was read than the
+    one the path names (past the symlink, .. leads elsewhere), and --resume's key (that
+    path's real file) disagreed with what was read."""
+    (tmp_path / "work").mkdir()
+    (tmp_path / "x" / "sub").mkdir(parents=True)
+    (tmp_path / "work" / "f.txt").write_text(SIMP, encoding="utf-8")
+    (tmp_path / "x" / "f.txt").write_text(FUND, encoding="utf-8")
+    (tmp_path / "work" / "link").symlink_to(tmp_path / "x" / "sub")
+    monkeypatch.chdir(tmp_path / "work")
+    assert Path("link/../f.txt").read_text(encoding="utf-8") == FUND  # what the OS opens
+    out = tmp_path / "out.jsonl"
+    assert _run("link/../f.txt", "./f.txt", "-o", out) == 0
+    records = _jsonl(out)
+    assert [(r["article_id"], r["text"]) for r in records] == [("link/../f.txt", FUND),
+                                                                 ("f.txt", SIMP)]
+    manifest = [json.loads(line) for line in
+                (tmp_path / "out.jsonl.manifest").read_text(encoding="utf-8").splitlines()[1:]]
+    assert [e["key"] for e in manifest] == [str(tmp_path / "x" / "f.txt"),
+                                            str(tmp_path / "work" / "f.txt")]
+
+
 def _unreadable_tree(base: Path) -> Path:
     top = base / "pages"
     (top / "locked").mkdir(parents=True)

@@ -233,11 +233,11 @@ def main() -> None:
     print(f"start-up on one 5 KB file: renovml predict "
           f"{median([r['start_renovml'] for r in rounds]):.2f} s, bare jieba initialize "
           f"{median([r['start_jieba'] for r in rounds]):.2f} s: ratio {spread(startup)}")
-    machine = [r["bare"] / r["bare_two"] for r in rounds]
+    machine_two = [r["bare"] / r["bare_two"] for r in rounds]
     renovml_two = [r["runs"]["default"][0] / r["runs"]["default, --jobs 2"][0] for r in rounds]
     print(f"--jobs 2 speed-up over --jobs 1 against two bare jieba processes' speed-up over one "
           f"(segmenting time): ratio {spread(efficiency)}; speed-ups: renovml "
-          f"{spread(renovml_two)}x, bare jieba {spread(machine)}x")
+          f"{spread(renovml_two)}x, bare jieba {spread(machine_two)}x")
     # Bare jieba's figure is its segmenting time alone; renovml's whole-process times hold a
     # start-up that two processes cannot share (imports and the model load, before the
     # workers fork). Like for like: both runs less one start-up (the 5 KB run, so what is
@@ -273,7 +273,7 @@ def main() -> None:
                       "startup_ratio": round(median(startup), 2),
                       "jobs2_efficiency": round(median(efficiency), 2),
                       "jobs2_speedup": round(median(renovml_two), 2),
-                      "bare_jieba_two_process_speedup": round(median(machine), 2),
+                      "bare_jieba_two_process_speedup": round(median(machine_two), 2),
                       "jobs2_efficiency_after_startup": round(median(work_efficiency), 2),
                       "jobs2_efficiency_bound": round(median(amdahl), 2)}))
 

@@ -326,3 +326,22 @@ def test_open_text_detects_encoding_from_the_head_only(tmp_path):
     with open_text(path, sniff_bytes=300) as handle:  # the head is cut back to a line end
         assert handle.encoding == "cp950"
         assert sum(1 for _ in handle) == 200
+
+
+def test_a_run_without_a_progress_bar_does_not_import_tqdm(tmp_path):
+    # Standard error is no terminal here: nothing to draw, so nothing to import.
+    code = ("import sys; from renovml.cli import main; "
+            f"code = main(['predict', {str(SEED_PATHS[0])!r}, '-o', {str(tmp_path / 'o.jsonl')!r}]); "
+            "print(code, 'tqdm' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["0", "False"]
+
+
+def test_the_progress_bar_is_tqdms_when_there_is_one_to_draw():
+    from renovml.cli import _progress
+
+    bar = _progress(disable=False, unit=" articles", file=io.StringIO())
+    assert type(bar).__module__.startswith("tqdm")
+    bar.update()
+    bar.close()

@@ -27,6 +27,7 @@ from renovml.batch import (
     summary_of,
 )
 from renovml.errors import InputError, RenovmlError
+from renovml.text.encoding import json_objects
 from renovml.themes import THEMES
 
 __all__ = ["build_parser", "main"]
@@ -845,14 +846,8 @@ def _read_tasks(path: str) -> list[dict]:
                          "`renovml annotate select`")
     tasks = []
     with open(path, encoding="utf-8") as handle:
-        for n, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                task = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-            if not isinstance(task, dict) or not {"id", "text", "sentences"} <= set(task):
+        for n, task in json_objects(handle, path):
+            if not {"id", "text", "sentences"} <= set(task):
                 raise InputError(f"{path}:{n}: expected a task from `renovml annotate select` "
                                  "(id, text, sentences)")
             tasks.append(task)

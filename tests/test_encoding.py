@@ -91,3 +91,15 @@ def test_errors_are_builtin_subclasses():
 def test_wrong_type_is_named():
     with pytest.raises(InputError, match="expected a path or bytes, got int"):
         read_text(3)
+
+
+def test_json_objects_numbers_lines_skips_blanks_and_names_the_bad_line():
+    from renovml.errors import CorpusError, InputError
+    from renovml.text.encoding import json_objects
+
+    lines = ['{"a": 1}\n', "\n", "   \n", '{"b": 2}\n']
+    assert list(json_objects(lines, "f.jsonl")) == [(1, {"a": 1}), (4, {"b": 2})]
+    with pytest.raises(InputError, match=r"^f\.jsonl:2: not valid JSON \(.*\); expected one"):
+        list(json_objects(['{"a": 1}\n', "{oops\n"], "f.jsonl"))
+    with pytest.raises(CorpusError, match=r"^c\.jsonl:1: expected a JSON object, got list$"):
+        list(json_objects(["[1, 2]\n"], "c.jsonl", CorpusError))

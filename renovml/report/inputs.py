@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from renovml.errors import InputError
+from renovml.text.encoding import json_objects
 from renovml.themes import THEMES
 
 __all__ = ["ReportArticle", "articles_of", "attach_metadata", "iter_table", "metadata_columns",
@@ -55,17 +56,7 @@ def _rows_of_file(path: Path) -> Iterator[dict]:
         if suffix in (".csv", ".tsv"):
             yield from csv.DictReader(handle, delimiter="," if suffix == ".csv" else "\t")
             return
-        for n, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{n}: not valid JSON ({exc.msg}); expected one "
-                                 "JSON object a line") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{n}: expected a JSON object, got "
-                                 f"{type(row).__name__}")
+        for _, row in json_objects(handle, path):
             yield row
 
 

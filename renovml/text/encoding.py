@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import codecs
+import json
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from renovml.errors import BinaryInputError, DecodingError, InputError
 from renovml.text.cleaning import to_simplified
 from renovml.text.patterns import CJK_CHAR
 
-__all__ = ["decode_bytes", "open_text", "read_text"]
+__all__ = ["decode_bytes", "json_objects", "open_text", "read_text"]
 
 # The 300 most frequent characters of modern Chinese news text (simplified).
 # Correct decodings of Chinese text are dominated by them; mojibake is not.
@@ -174,3 +176,26 @@ def read_text(source: str | os.PathLike | bytes) -> str:
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return decode_bytes(data, name=str(path))
+
+
+def json_objects(lines: Iterable[str], name, error: type[Exception] = InputError
+                 ) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSON-lines file.
+
+    Raises
+    ------
+    InputError (or ``error``)
+        At the first line that is not valid JSON or not a JSON object, naming
+        ``name:line``.
+    """
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise error(f"{name}:{n}: not valid JSON ({exc.msg}); expected one JSON object "
+                        "a line") from None
+        if not isinstance(row, dict):
+            raise error(f"{name}:{n}: expected a JSON object, got {type(row).__name__}")
+        yield n, row

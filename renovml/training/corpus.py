@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 
 from renovml.errors import CorpusError
+from renovml.text.encoding import json_objects
 from renovml.themes import THEMES
 
 __all__ = [
@@ -94,16 +95,7 @@ def read_corpus(path: str | os.PathLike) -> list[dict]:
     articles = []
     for file in corpus_files(path):
         with open(file, encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    article = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise CorpusError(f"{file}:{line_no}: not valid JSON ({exc.msg})") from None
-                if not isinstance(article, dict):
-                    raise CorpusError(f"{file}:{line_no}: expected a JSON object, "
-                                      f"got {type(article).__name__}")
+            for line_no, article in json_objects(handle, file, CorpusError):
                 article = normalize_record(article, f"{Path(file).stem}-{line_no}")
                 article["_file"], article["_line"] = str(file), line_no
                 articles.append(article)

@@ -143,15 +143,10 @@ def match_glob(pattern: str) -> list[str]:
         return []
 
 
-def _expand(paths: Iterable[str]) -> Iterator[tuple[str, str | None]]:
-    """(path, None) for the files named, found below directories, or matched by glob
-    patterns, each file once; (path, message) for a directory that cannot be read."""
-    for path, problem, _ in _expand_real(paths):
-        yield path, problem
-
-
 def _expand_real(paths: Iterable[str]) -> Iterator[tuple[str, str | None, str | None]]:
-    """:func:`_expand`'s items with each file's real path (None for ``-`` and problems)."""
+    """(path, None, real path) for the files named, found below directories, or matched
+    by glob patterns, each file once; (path, message, None) for a directory that cannot be
+    read; ("-", None, None) for standard input."""
     seen_dirs: set[str] = set()
     seen_files: set[str] = set()
 

@@ -44,7 +44,7 @@ from renovml.batch import (
     Task,
     _batches,
     _display_path,
-    _expand,
+    _expand_real,
     _input_key,
     _kind_of,
     _record_task,
@@ -281,12 +281,12 @@ def plan_partitions(paths: Iterable[str], *, blocksize: int = DEFAULT_BLOCKSIZE
             partitions.append(current)
             current, size = [], 0
 
-    for path, problem in _expand(paths):
+    for path, problem, real in _expand_real(paths):
         if path == "-":
             raise InputError("'-' (standard input) cannot be read on a cluster; "
                              "expected files, directories or glob patterns")
         path = _display_path(path)
-        key = _input_key(path)
+        key = real or _input_key(path)  # the real path found while expanding
         if problem:
             add(Task(path, "error", data=problem, key=key), 0)
             continue
@@ -675,7 +675,7 @@ def _auto_blocksize(paths: list[str], workers: int) -> int:
     """About sixteen partitions per worker, so the workers finish close together (a
     partition costs some 15 ms); between 256 KiB and DEFAULT_BLOCKSIZE."""
     total = 0
-    for path, problem in _expand(paths):
+    for path, problem, _ in _expand_real(paths):
         if not problem and path != "-" and os.path.isfile(path):
             total += os.path.getsize(path)
     return int(min(DEFAULT_BLOCKSIZE, max(1 << 18, total / (16 * max(workers, 1)))))

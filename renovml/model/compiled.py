@@ -146,6 +146,10 @@ def _spread(rows, cols, values, inverse, n_distinct):
     return out_rows, cols[index], values[index]
 
 
+def _sigmoid(log_odds: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-log_odds))
+
+
 def _read_only(array) -> np.ndarray:
     array = np.asarray(array)
     array.flags.writeable = False
@@ -323,7 +327,7 @@ class CompiledScorer:
         """
         if not self.reads_sections_only:
             raise ValueError("this scorer reads the sections' context: use predict_proba")
-        return 1.0 / (1.0 + np.exp(-self._decision(len(texts), lambda name: texts)))
+        return _sigmoid(self._decision(len(texts), lambda name: texts))
 
     def _decision(self, n: int, texts_of) -> np.ndarray:
         """Log-odds of n inputs whose texts, for a block, are ``texts_of(block.texts)``."""
@@ -401,7 +405,7 @@ class CompiledScorer:
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each theme, shape (n, 4), columns in the order of THEMES."""
-        return 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return _sigmoid(self.decision_function(X))
 
     def contributions(self, text: str) -> list[tuple[str, str, np.ndarray]]:
         """For a clean section text alone: (part kind, feature name, per-theme contribution to
